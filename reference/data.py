@@ -1,0 +1,13 @@
+"""Exercise 7's data: the 2-sequence problem (class in the first element, Gaussian noise of variance 0.2 after)."""
+import numpy as np
+
+NOISE_VARIANCE = 0.2
+
+
+def generate_data(T, rng=np.random):
+    """Yield (x (T, 1), y (1,)) forever: x(1) = +1 with y = 1 or x(1) = -1 with y = 0, each with probability 1/2."""
+    while True:
+        first_class = rng.random() < 0.5
+        x = rng.normal(0.0, np.sqrt(NOISE_VARIANCE), size=(T, 1))
+        x[0, 0] = 1.0 if first_class else -1.0
+        yield x, np.array([1.0 if first_class else 0.0])
