@@ -5,7 +5,7 @@ the batch, so one call equals that many per-sequence forward/backward calls on t
 """
 import numpy as np
 
-from .activations import sigmoid
+from .activations import sigmoid, sigmoid_derivative, tanh_derivative
 from .gate import uniform_init
 from .rtrl import CARRIED, GATES, PARAMS
 
@@ -26,21 +26,28 @@ def params_of(model):
     return p | {"W_y": model.W_y.copy(), "b_y": model.b_y.copy()}
 
 
-def gate_activations(p, x_t, h_prev):
-    """z, i, o for a batch: x_t (B, D), h_prev (B, I) -> three (B, I)."""
-    s = {g: x_t @ p[f"W_{g}"].T + h_prev @ p[f"R_{g}"].T + p[f"b_{g}"] for g in GATES}
+DERIVATIVES = {"z": tanh_derivative, "i": sigmoid_derivative, "o": sigmoid_derivative}  # each of the pre-activation
+
+
+def pre_activations(p, x_t, h_prev):
+    """s_z, s_i, s_o for a batch: x_t (B, D), h_prev (B, I) -> dict of (B, I)."""
+    return {g: x_t @ p[f"W_{g}"].T + h_prev @ p[f"R_{g}"].T + p[f"b_{g}"] for g in GATES}
+
+
+def gate_activations(s):
     return np.tanh(s["z"]), sigmoid(s["i"]), sigmoid(s["o"])
 
 
 def run(p, X):
-    """Forward over X (B, T, D); returns ŷ(T) (B, K) and per step (h_prev, z, i, o, c)."""
+    """Forward over X (B, T, D); returns ŷ(T) (B, K), h(T) and per step (h(t-1), s, z, i, o, c)."""
     B, I = X.shape[0], p["b_z"].shape[0]
     h, c = np.zeros((B, I)), np.zeros((B, I))
     steps = []
     for t in range(X.shape[1]):
-        z, i, o = gate_activations(p, X[:, t], h)
+        s = pre_activations(p, X[:, t], h)
+        z, i, o = gate_activations(s)
         c = c + z * i
-        steps.append((h, z, i, o, c))
+        steps.append((h, s, z, i, o, c))
         h = np.tanh(c) * o
     return sigmoid(h @ p["W_y"].T + p["b_y"]), h, steps
 
@@ -60,7 +67,7 @@ def add_gate_gradient(grads, g, delta, x_t, h_prev):
     grads[f"b_{g}"] += delta.sum(axis=0)
 
 
-def bptt_gradient(p, X, Y):
+def bptt_gradient(p, X, Y, derivatives=DERIVATIVES):
     """Full BPTT: (summed loss, summed gradients) for X (B, T, D), Y (B, K)."""
     y_hat, h_T, steps = run(p, X)
     e = y_hat - Y
@@ -68,10 +75,11 @@ def bptt_gradient(p, X, Y):
     dh = e @ p["W_y"]
     dc_next = np.zeros_like(h_T)
     for t in reversed(range(X.shape[1])):
-        h_prev, z, i, o, c = steps[t]
+        h_prev, s, z, i, o, c = steps[t]
         tanh_c = np.tanh(c)
         dc = dh * o * (1.0 - tanh_c**2) + dc_next
-        deltas = {"z": dc * i * (1.0 - z**2), "i": dc * z * i * (1.0 - i), "o": dh * tanh_c * o * (1.0 - o)}
+        upstream = {"z": dc * i, "i": dc * z, "o": dh * tanh_c}  # dL/dz(t), dL/di(t), dL/do(t)
+        deltas = {g: upstream[g] * derivatives[g](s[g]) for g in GATES}
         for g, delta in deltas.items():
             add_gate_gradient(grads, g, delta, X[:, t], h_prev)
         dh = sum(delta @ p[f"R_{g}"] for g, delta in deltas.items())
@@ -79,7 +87,7 @@ def bptt_gradient(p, X, Y):
     return loss_sum(y_hat, Y), grads
 
 
-def rtrl_gradient(p, X, Y):
+def rtrl_gradient(p, X, Y, derivatives=DERIVATIVES):
     """RTRL under the LSTM learning method, target at the last step: (summed loss, summed gradients)."""
     B, T, _ = X.shape
     I = p["b_z"].shape[0]
@@ -87,9 +95,10 @@ def rtrl_gradient(p, X, Y):
     h, c = np.zeros((B, I)), np.zeros((B, I))
     for t in range(T):
         h_prev = h
-        z, i, o = gate_activations(p, X[:, t], h_prev)
+        s = pre_activations(p, X[:, t], h_prev)
+        z, i, o = gate_activations(s)
         c = c + z * i
-        for g, dc_ds in (("z", i * (1.0 - z**2)), ("i", z * i * (1.0 - i))):
+        for g, dc_ds in (("z", i * derivatives["z"](s["z"])), ("i", z * derivatives["i"](s["i"]))):
             S[f"W_{g}"] += dc_ds[:, :, None] * X[:, t, None, :]
             S[f"R_{g}"] += dc_ds[:, :, None] * h_prev[:, None, :]
             S[f"b_{g}"] += dc_ds
@@ -102,7 +111,7 @@ def rtrl_gradient(p, X, Y):
     dc = dh * o * (1.0 - tanh_c**2)
     for name in CARRIED:
         grads[name] = np.einsum("bn,bn...->n...", dc, S[name])
-    add_gate_gradient(grads, "o", dh * tanh_c * o * (1.0 - o), X[:, -1], h_prev)
+    add_gate_gradient(grads, "o", dh * tanh_c * derivatives["o"](s["o"]), X[:, -1], h_prev)
     return loss_sum(y_hat, Y), grads
 
 

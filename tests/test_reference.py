@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from fd import numeric_gradient, relative_error
+from reference.finite_differences import numeric_gradient, relative_error
 from reference import (
     LSTM, LSTM_RTRL, NOISE_VARIANCE, Gate, generate_data, sigmoid, sigmoid_derivative, softsign,
     softsign_derivative, tanh, tanh_derivative,

@@ -1,0 +1,77 @@
+"""Pieces the checks share: drawn problems, gradient read-out, comparisons."""
+import numpy as np
+from hypothesis import strategies as st
+
+from reference.finite_differences import OFFSETS, directional_derivative, relative_error
+
+from .registry import Failed
+
+TOLERANCE = 1e-6  # norm-wise relative error allowed between a student's float64 numbers and the reference's
+ETA = 0.1
+
+
+@st.composite
+def problems(draw, max_size=6, max_length=12, max_scale=2.0, activations=(None,)):
+    """Sizes (D = I reached as well as D ≠ I), a weight scale, a seed and (for a Gate) an activation."""
+    D = draw(st.integers(1, max_size))
+    I = draw(st.one_of(st.just(D), st.integers(1, max_size)))
+    return dict(D=D, I=I, T=draw(st.integers(1, max_length)), scale=draw(st.floats(0.1, max_scale)),
+                seed=draw(st.integers(0, 2**31)), activation=draw(st.sampled_from(activations)))
+
+
+def describe(problem):
+    keys = [k for k in ("D", "I", "T", "scale", "activation") if problem.get(k) is not None]
+    return ", ".join(f"{k}={problem[k]:.3g}" if isinstance(problem[k], float) else f"{k}={problem[k]}" for k in keys)
+
+
+def gradient_from_update(result, params, names, eta=ETA):
+    """After zero_grad and backward, update(η) moves θ by -η·∇θ, whatever the buffers are called."""
+    return {n: (params[n] - result[f"updated:{n}"]) / eta for n in names}
+
+
+def student_gradients(result, params, names):
+    """The student's gradients: their buffers where the adapter recognised them all, else read off the update."""
+    if all(f"grad:{n}" in result for n in names):
+        return {n: result[f"grad:{n}"] for n in names}
+    return gradient_from_update(result, params, names)
+
+
+def require_descent(what, params, result, reference_grads, names):
+    """update(η) must move each parameter by -η times the gradient the student's buffers hold (or the reference's
+    where no buffers were recognised)."""
+    for n in names:
+        grad = result.get(f"grad:{n}", reference_grads[n])
+        moved = result[f"updated:{n}"] - params[n]
+        if relative_error(moved, -ETA * grad) > TOLERANCE:
+            how = ("the parameters move along +η·∇, which is gradient ascent: subtract instead of adding"
+                   if relative_error(moved, ETA * grad) < TOLERANCE else "expected θ ← θ - η·∇θ")
+            raise Failed(f"{what}.update({ETA}) changed {n} wrongly: {how}.")
+
+
+def mismatched(student, expected, tolerance=TOLERANCE):
+    """Names whose arrays differ from the expected ones by more than the tolerance."""
+    return [n for n in expected if student.get(n) is None or relative_error(student[n], expected[n]) > tolerance]
+
+
+def require_close(what, student, expected, problem, hint=""):
+    error = relative_error(np.asarray(student, dtype=float), np.asarray(expected, dtype=float))
+    if not np.isfinite(error) or error > TOLERANCE:
+        raise Failed(f"{what} differs from the reference by {error:.2g} (relative) on {describe(problem)}.{hint}")
+
+
+def random_directions(rng, params, count, extra=None):
+    """Unit-scale random directions over all parameters (and optionally over inputs) for directional FD."""
+    shapes = {n: v.shape for n, v in params.items()} | (extra or {})
+    return [{n: rng.normal(size=s) for n, s in shapes.items()} for _ in range(count)]
+
+
+def along(directions, gradient):
+    """The analytic derivative along each direction: Σ_n ⟨∇n, v_n⟩."""
+    return np.array([sum(float(np.sum(gradient[n] * v[n])) for n in v) for v in directions])
+
+
+def finite_difference_along(losses):
+    return np.array([directional_derivative(row) for row in losses])
+
+
+__all__ = ["OFFSETS", "relative_error"]

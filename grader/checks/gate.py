@@ -1,0 +1,119 @@
+"""Exercises 2 and 4: the Gate's initialisation, forward, backward, zero_grad and update."""
+import numpy as np
+from scipy import stats
+
+from .. import expected
+from ..diagnose import gate_variants, likely_cause, matching
+from .common import (ETA, OFFSETS, along, describe, finite_difference_along, mismatched,
+                     problems, random_directions, relative_error, require_close, require_descent,
+                     student_gradients)
+from .registry import Failed, check, for_all
+
+GATE = ("W", "R", "b")
+
+
+def scenario(ctx, problem, steps=3):
+    """The student's and the reference's Gate on the same weights and inputs."""
+    rng = np.random.default_rng(problem["seed"])
+    D, I = problem["D"], problem["I"]
+    params = expected.random_params(rng, D, I, 1, problem["scale"], GATE)
+    xs, hs, ups = rng.normal(size=(steps, D)), rng.normal(size=(steps, I)), rng.normal(size=(steps, I))
+    args = dict(D=D, I=I, activation=problem["activation"], params=params, xs=xs, hs=hs, upstream=ups)
+    return params, args, ctx.student.run("gate_scenario", eta=ETA, **args), expected.gate(**args)
+
+
+@check("gate.shapes", 2, 2, "Gate", "W is I×D, R is I×I and b has I entries, for D ≠ I and D = I")
+def shapes(ctx):
+    for D, I in ((2, 3), (3, 2), (4, 4)):
+        got = {n: v.shape for n, v in ctx.student.run("fresh_params", kind="gate", D=D, I=I).items()}
+        if got != {"W": (I, D), "R": (I, I), "b": (I,)}:
+            raise Failed(f"Gate({D}, {I}, ...) has parameter shapes {got}; expected W {I}×{D}, R {I}×{I}, b ({I},).")
+    return "W, R and b have the right shapes"
+
+
+def check_uniform_init(values, what):
+    if np.abs(values).max() > 0.01:
+        raise Failed(f"{what} has initial values up to {np.abs(values).max():.3g}; they should lie in [-0.01, 0.01].")
+    p = stats.kstest(values, stats.uniform(loc=-0.01, scale=0.02).cdf).pvalue
+    if p < 1e-6:
+        raise Failed(f"{what}'s initial values are not spread uniformly over [-0.01, 0.01] (mean {values.mean():.2g}, "
+                     f"std {values.std():.2g}; uniform has std 0.0058; KS test p = {p:.1g}).")
+    return f"initial values uniform in [-0.01, 0.01] (KS p = {p:.2f})"
+
+
+@check("gate.init", 2, 3, "Gate", "the initial parameters are uniform in [-0.01, 0.01] (range and KS test)")
+def init(ctx):
+    params = ctx.student.run("fresh_params", kind="gate", D=16, I=32)
+    return check_uniform_init(np.concatenate([v.ravel() for v in params.values()]), "Gate")
+
+
+@check("gate.forward", 2, 3, "Gate", "forward returns φ(W x + R h + b) for tanh and the sigmoid, any sizes and scales")
+@for_all(problems(max_scale=3.0, activations=("tanh", "sigmoid")), max_examples=12)
+def forward(ctx, problem):
+    _, _, got, want = scenario(ctx, problem)
+    require_close("Gate.forward", got["a"], want["a"], problem)
+
+
+@check("gate.activation", 2, 2, "Gate", "the activation is exchangeable: one the student never saw (softsign) works")
+@for_all(problems(activations=("softsign",)), max_examples=5)
+def activation(ctx, problem):
+    _, _, got, want = scenario(ctx, problem)
+    require_close("Gate.forward with the softsign activation", got["a"], want["a"], problem,
+                  " Use the activation passed to the constructor rather than a fixed one.")
+
+
+@check("gate.backward_inputs", 4, 4, "Gate", "backward returns ∇x = Wᵀδ and ∇h = Rᵀδ with δ = ∇a ⊙ φ'(s)")
+@for_all(problems(max_scale=3.0, activations=("tanh", "sigmoid", "softsign")), max_examples=12)
+def backward_inputs(ctx, problem):
+    _, args, got, want = scenario(ctx, problem)
+    for key in ("grad_x", "grad_h"):
+        hint = likely_cause(matching(gate_variants(problem["activation"]), got[key], key, args))
+        require_close(f"The ∇{key[-1]} returned by Gate.backward", got[key], want[key], problem, hint)
+
+
+@check("gate.backward_params", 4, 5, "Gate", "backward accumulates ∇W, ∇R, ∇b over several calls, as the reference")
+@for_all(problems(max_scale=3.0, activations=("tanh", "sigmoid", "softsign")), max_examples=12)
+def backward_params(ctx, problem):
+    params, args, got, want = scenario(ctx, problem)
+    grads = student_gradients(got, params, GATE)
+    wrong = mismatched(grads, want["grads"])
+    if wrong:
+        worst = max(relative_error(grads[n], want["grads"][n]) for n in wrong)
+        hint = likely_cause(matching(gate_variants(problem["activation"]), grads, "grads", args))
+        raise Failed(f"The accumulated gradient of {', '.join(wrong)} differs from the reference (relative error "
+                     f"{worst:.2g}) after 3 forward and 3 backward calls on {describe(problem)}.{hint}")
+
+
+@check("gate.finite_differences", 4, 2, "Gate", "backward agrees with finite differences of the student's own forward")
+@for_all(problems(max_size=4, activations=("tanh", "sigmoid")), max_examples=5)
+def finite_differences(ctx, problem):
+    params, args, got, _ = scenario(ctx, problem)
+    rng = np.random.default_rng(problem["seed"] + 1)
+    steps = args["xs"].shape[0]
+    directions = random_directions(rng, params, 3, {"x": (steps, problem["D"]), "h": (steps, problem["I"])})
+    losses = ctx.student.run("gate_losses", directions=directions, offsets=OFFSETS, **args)["losses"]
+    grads = student_gradients(got, params, GATE)
+    analytic = along(directions, grads | {"x": got["grad_x"], "h": got["grad_h"]})
+    numeric = finite_difference_along(losses)
+    if relative_error(analytic, numeric) > 1e-5:
+        raise Failed(f"Gate.backward disagrees with finite differences of your own Gate.forward on {describe(problem)} "
+                     f"(directional derivatives {np.round(analytic, 6)} vs {np.round(numeric, 6)}).")
+
+
+@check("gate.zero_grad", 4, 2, "Gate", "zero_grad sets every gradient buffer to zero")
+def zero_grad(ctx):
+    problem = dict(D=2, I=3, scale=1.0, seed=5, activation="tanh")
+    _, _, got, _ = scenario(ctx, problem)
+    if not any(k.startswith("grad:") for k in got):
+        raise Failed("No gradient buffers (dW, dR, db or similar names) were found on the Gate to check zero_grad.")
+    if got["zeroed"].sum() != 0:
+        raise Failed("After zero_grad the Gate's gradient buffers are not all zero.")
+    return "zero_grad resets dW, dR, db"
+
+
+@check("gate.update", 4, 2, "Gate", "update(η) moves every parameter by -η times its gradient")
+def update(ctx):
+    problem = dict(D=2, I=3, scale=1.0, seed=6, activation="tanh")
+    params, _, got, want = scenario(ctx, problem)
+    require_descent("Gate", params, got, want["grads"], GATE)
+    return "update descends"

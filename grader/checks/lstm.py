@@ -1,0 +1,102 @@
+"""Exercises 5 and 6: the LSTM's initialisation, loss, state reset, BPTT gradient and update."""
+import numpy as np
+
+from .. import expected
+from ..diagnose import likely_cause, matching, network_variants
+from ..expected import LSTM_PARAMS
+from .common import (ETA, OFFSETS, along, describe, finite_difference_along, mismatched, problems, random_directions,
+                     relative_error, require_close, require_descent, student_gradients)
+from .gate import check_uniform_init
+from .registry import Failed, check, for_all
+
+
+def sequences(rng, count, T, D):
+    return rng.normal(size=(count, T, D)), rng.integers(0, 2, size=(count, 1)).astype(float)
+
+
+def scenario(ctx, problem, kind="lstm", count=2):
+    """The student's and the reference's network on the same weights and sequences."""
+    rng = np.random.default_rng(problem["seed"])
+    D, I, T = problem["D"], problem["I"], problem["T"]
+    names = LSTM_PARAMS if kind == "lstm" else tuple(expected.lstm_name(n) for n in LSTM_PARAMS)
+    params = expected.random_params(rng, D, I, 1, problem["scale"], names)
+    xs, ys = sequences(rng, count, T, D)
+    got = ctx.student.run(f"{kind}_scenario", D=D, I=I, K=1, params=params, xs=xs, ys=ys, eta=ETA)
+    return params, xs, ys, got, expected.lstm(params, xs, ys, "bptt" if kind == "lstm" else "rtrl")
+
+
+@check("lstm.init", 5, 3, "LSTM", "three gates and an output layer of the right shapes, uniform in [-0.01, 0.01]")
+def init(ctx):
+    params = ctx.student.run("fresh_params", kind="lstm", D=3, I=5)
+    shapes = {n: v.shape for n, v in params.items()}
+    want = {n: v.shape for n, v in expected.random_params(np.random.default_rng(0), 3, 5, 1, 1, LSTM_PARAMS).items()}
+    if shapes != want:
+        raise Failed(f"LSTM(3, 5) has parameter shapes {shapes}; expected {want}.")
+    return check_uniform_init(np.concatenate([v.ravel() for v in params.values()]), "LSTM")
+
+
+@check("lstm.loss", 5, 10, "LSTM", "forward returns the reference's BCE at step T on the same weights, T = 1..12")
+@for_all(problems(), max_examples=12)
+def loss(ctx, problem):
+    params, xs, ys, got, want = scenario(ctx, problem)
+    hint = likely_cause(matching(network_variants("bptt"), got["losses"], "losses", params, xs, ys))
+    require_close("The loss returned by LSTM.forward", got["losses"], want["losses"], problem, hint)
+
+
+@check("lstm.state_reset", 5, 2, "LSTM", "each forward call starts from h(0) = c(0) = 0")
+def state_reset(ctx):
+    problem = dict(D=2, I=3, T=4, scale=1.0, seed=11)
+    params, xs, ys, got, _ = scenario(ctx, problem)
+    alone = ctx.student.run("lstm_scenario", D=2, I=3, K=1, params=params, xs=xs[1:], ys=ys[1:], eta=ETA)["losses"]
+    if relative_error(got["losses"][1:], alone) > 1e-9:
+        raise Failed("The loss of a sequence depends on the sequence run before it: reset h and c to zero at the "
+                     "start of every forward call.")
+    return "a second sequence does not see the first one's state"
+
+
+@check("lstm.bptt", 6, 12, "LSTM", "backward's gradient of every parameter group equals the reference's full BPTT")
+@for_all(problems(), max_examples=12)
+def bptt(ctx, problem):
+    params, xs, ys, got, want = scenario(ctx, problem)
+    grads = student_gradients(got, params, LSTM_PARAMS)
+    wrong = mismatched(grads, want["grads"])
+    if wrong:
+        hint = likely_cause(matching(network_variants("bptt"), grads, "grads", params, xs, ys), wrong)
+        raise Failed(f"The BPTT gradient of {', '.join(wrong)} differs from the reference on {describe(problem)} "
+                     f"(summed over 2 sequences).{hint}")
+
+
+@check("lstm.finite_differences", 6, 3, "LSTM", "backward agrees with finite differences of the student's own loss")
+@for_all(problems(max_size=4, max_length=8), max_examples=4)
+def finite_differences(ctx, problem):
+    params, xs, ys, got, _ = scenario(ctx, problem, count=1)
+    rng = np.random.default_rng(problem["seed"] + 1)
+    directions = random_directions(rng, params, 3)
+    losses = ctx.student.run("lstm_losses", D=problem["D"], I=problem["I"], K=1, params=params, x=xs[0], y=ys[0],
+                             directions=directions, offsets=OFFSETS)["losses"]
+    analytic = along(directions, student_gradients(got, params, LSTM_PARAMS))
+    numeric = finite_difference_along(losses)
+    if relative_error(analytic, numeric) > 1e-5:
+        raise Failed(f"LSTM.backward disagrees with finite differences of your own LSTM.forward on {describe(problem)}"
+                     f" (directional derivatives {np.round(analytic, 6)} vs {np.round(numeric, 6)}).")
+
+
+@check("lstm.accumulate", 6, 2, "LSTM", "backward adds to the buffers: two sequences give the sum of their gradients")
+def accumulate(ctx):
+    problem = dict(D=2, I=3, T=5, scale=1.0, seed=12)
+    params, xs, ys, got, _ = scenario(ctx, problem, count=3)
+    singles = [student_gradients(ctx.student.run("lstm_scenario", D=2, I=3, K=1, params=params, xs=xs[k:k + 1],
+                                                 ys=ys[k:k + 1], eta=ETA), params, LSTM_PARAMS) for k in range(3)]
+    summed = {n: sum(single[n] for single in singles) for n in LSTM_PARAMS}
+    if mismatched(student_gradients(got, params, LSTM_PARAMS), summed):
+        raise Failed("After three forward/backward calls the gradient buffers do not hold the sum of the three "
+                     "gradients: backward must add (+=) to them, and only zero_grad resets them.")
+    return "gradients accumulate over sequences"
+
+
+@check("lstm.update", 6, 3, "LSTM", "update(η) moves every parameter by -η times its gradient")
+def update(ctx):
+    problem = dict(D=2, I=3, T=5, scale=1.0, seed=13)
+    params, _, _, got, want = scenario(ctx, problem)
+    require_descent("LSTM", params, got, want["grads"], LSTM_PARAMS)
+    return "update descends"

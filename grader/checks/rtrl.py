@@ -1,0 +1,67 @@
+"""Exercises 9 and 10: LSTM_RTRL's initialisation, update, per-step outputs, truncated gradient and memory."""
+import numpy as np
+
+from .. import expected
+from ..diagnose import likely_cause, matching, network_variants
+from ..expected import LSTM_PARAMS
+from .common import (describe, mismatched, problems, relative_error, require_close, require_descent,
+                     student_gradients)
+from .gate import check_uniform_init
+from .lstm import scenario as network_scenario
+from .registry import Failed, check, for_all
+
+RTRL_PARAMS = tuple(expected.lstm_name(n) for n in LSTM_PARAMS)
+
+
+def scenario(ctx, problem, count=2):
+    return network_scenario(ctx, problem, kind="rtrl", count=count)
+
+
+@check("rtrl.init", 9, 2, "LSTM_RTRL", "every parameter has its shape and is uniform in [-0.01, 0.01]")
+def init(ctx):
+    params = ctx.student.run("fresh_params", kind="rtrl", D=3, I=5)
+    want = {n: v.shape for n, v in expected.random_params(np.random.default_rng(0), 3, 5, 1, 1, RTRL_PARAMS).items()}
+    if {n: v.shape for n, v in params.items()} != want:
+        raise Failed(f"LSTM_RTRL(3, 5) has parameter shapes {({n: v.shape for n, v in params.items()})}; "
+                     f"expected {want}.")
+    return check_uniform_init(np.concatenate([v.ravel() for v in params.values()]), "LSTM_RTRL")
+
+
+@check("rtrl.update", 9, 3, "LSTM_RTRL", "update(η) moves every parameter by -η times its gradient")
+def update(ctx):
+    problem = dict(D=2, I=3, T=5, scale=1.0, seed=21)
+    params, _, _, got, want = scenario(ctx, problem)
+    require_descent("LSTM_RTRL", params, got, want["grads"], RTRL_PARAMS)
+    return "update descends"
+
+
+@check("rtrl.outputs", 10, 6, "LSTM_RTRL", "forward's ŷ(t) equals the reference's at every step, after reset")
+@for_all(problems(), max_examples=10)
+def outputs(ctx, problem):
+    params, xs, _, got, _ = scenario(ctx, problem)
+    require_close("The ŷ(t) returned by LSTM_RTRL.forward", got["outputs"], expected.rtrl_outputs(params, xs), problem)
+
+
+@check("rtrl.gradient", 10, 10, "LSTM_RTRL",
+       "the accumulated gradient is the LSTM learning method's truncated gradient (= frozen-h finite differences)")
+@for_all(problems(), max_examples=10)
+def gradient(ctx, problem):
+    params, xs, ys, got, want = scenario(ctx, problem)
+    grads = student_gradients(got, params, RTRL_PARAMS)
+    wrong = mismatched(grads, want["grads"])
+    if not wrong:
+        return
+    hint = likely_cause(matching(network_variants("rtrl"), grads, "grads", params, xs, ys), wrong)
+    raise Failed(f"The RTRL gradient of {', '.join(wrong)} differs from the LSTM learning method's on "
+                 f"{describe(problem)} (summed over 2 sequences, target at the last step).{hint}")
+
+
+@check("rtrl.memory", 10, 4, "LSTM_RTRL", "the object holds O(I(D+I)) numbers (sensitivities), not O(I³)")
+def memory(ctx):
+    sizes = (8, 16, 32)
+    held = ctx.student.run("rtrl_memory", D=1, sizes=list(sizes), T=20)["held"]
+    exponent = float(np.polyfit(np.log(sizes), np.log(held), 1)[0])
+    if exponent > 2.5:
+        raise Failed(f"The numbers your LSTM_RTRL holds grow like I^{exponent:.1f} ({held.astype(int).tolist()} for "
+                     f"I = {list(sizes)}); the LSTM learning method needs only O(I(D+I)) sensitivities.")
+    return f"holds {held.astype(int).tolist()} numbers for I = {list(sizes)} (grows like I^{exponent:.1f})"

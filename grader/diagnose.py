@@ -1,0 +1,111 @@
+"""Naming the likely bug: the student's numbers are compared with known-bug variants of the reference.
+
+A variant is the reference run with one realistic mistake; when the student's numbers match a variant (and not the
+reference), the report names that mistake in a sentence. Variants reuse the reference's own code: a swapped
+derivative, a shortened sequence, a scaled result, never a second copy of the math.
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from reference.finite_differences import relative_error
+
+from . import expected
+
+MATCH = 1e-6
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    sentence: str
+    compute: Callable  # (params, inputs) -> the values the buggy code would produce
+
+
+def derivative_of_output(activation, derivative):
+    """The bug of feeding the activation's output to a derivative that expects the pre-activation."""
+    return lambda s: derivative(activation(s))
+
+
+def gate_variants(activation):
+    f, d = expected.ACTIVATIONS[activation]
+    buggy = dict(expected.ACTIVATIONS) | {activation: (f, derivative_of_output(f, d))}
+    return [
+        Variant("derivative of the output", "the activation's derivative is applied to its output φ(s) instead of "
+                "its input s (for tanh, 1 - tanh²(s) = 1 - a², not 1 - tanh²(a))",
+                lambda args: expected.gate(**args, activations=buggy)),
+        Variant("gradient sign", "the gradient has the wrong sign",
+                lambda args: scaled(expected.gate(**args), -1.0)),
+    ]
+
+
+def network_variants(method):
+    """Variants of the LSTM's (method "bptt") or LSTM_RTRL's ("rtrl") loss and gradient."""
+    buggy = {name: (f, derivative_of_output(f, d)) for name, (f, d) in expected.ACTIVATIONS.items()}
+    return [
+        Variant("derivative of the output", "an activation's derivative is applied to its output instead of its "
+                "input (σ'(s) = σ(s)(1-σ(s)) = a(1-a), but not σ'(a))",
+                lambda p, xs, ys: expected.lstm(p, xs, ys, method, activations=buggy)),
+        Variant("BCE sign", "the cross-entropy or its derivative has the wrong sign (e = ŷ - y, L = -[y log ŷ + "
+                "(1-y) log(1-ŷ)])", lambda p, xs, ys: scaled(expected.lstm(p, xs, ys, method), -1.0)),
+        Variant("applied twice", "the gradient is added twice (for example in the gates and again in the network)",
+                lambda p, xs, ys: scaled(expected.lstm(p, xs, ys, method), 2.0, losses=False)),
+        Variant("off by one", "ŷ(T) is computed from h(T-1) instead of h(T): the last step is left out",
+                lambda p, xs, ys: expected.lstm(p, xs[:, :-1], ys, method) if xs.shape[1] > 1 else None),
+        Variant("bias left out", "the biases are left out of the pre-activations",
+                lambda p, xs, ys: expected.lstm({n: 0 * v if n.startswith("b") or n.endswith(".b") else v
+                                                for n, v in p.items()}, xs, ys, method)),
+        Variant("full BPTT", "the gradient is the full BPTT gradient, not the LSTM learning method's truncated one",
+                lambda p, xs, ys: expected.lstm(p, xs, ys, "bptt") if method == "rtrl" else None),
+    ]
+
+
+def scaled(values, factor, losses=True):
+    out = dict(values)
+    out["grads"] = {n: factor * g for n, g in values["grads"].items()}
+    if losses and "losses" in values:
+        out["losses"] = factor * values["losses"]
+    return out
+
+
+def matching(variants, student, key, *inputs):
+    """The sentences of the variants whose `key` ("losses" or "grads") the student's numbers match."""
+    found = []
+    for variant in variants:
+        with np.errstate(all="ignore"):
+            values = variant.compute(*inputs)
+        if values is None:
+            continue
+        want = values[key]
+        if isinstance(want, dict):
+            agree = all(student.get(n) is not None and relative_error(student[n], want[n]) < MATCH for n in want)
+        else:
+            agree = relative_error(np.asarray(student, dtype=float), want) < MATCH
+        if agree:
+            found.append(variant.sentence)
+    return found
+
+
+GROUP_HINTS = (
+    (lambda wrong: wrong <= {"W_y", "b_y"}, "only the output layer's gradient is off: dW_y = e h(T)ᵀ, db_y = e"),
+    (lambda wrong: all("R" in n for n in wrong), "only the recurrent weights R are off: check the inputs h(t-1) paired "
+     "with each step's δ (the order in which stored activations are used)"),
+    (lambda wrong: all("o" in n.replace("W_y", "").replace("b_y", "") for n in wrong),
+     "only the output gate is off: δ_o(t) = dL/dh(t) ⊙ tanh(c(t)) ⊙ σ'(s_o(t))"),
+    (lambda wrong: not any("o" in n for n in wrong) and any("R" in n for n in wrong) and len(wrong) >= 4,
+     "the z and i gates are off: check the error carried through the cell, dL/dc(t) = ... + dL/dc(t+1)"),
+)
+
+
+def group_hint(wrong):
+    wrong = set(wrong)
+    return next((hint for applies, hint in GROUP_HINTS if applies(wrong)), None)
+
+
+def likely_cause(sentences, wrong_groups=()):
+    """One sentence for the report: the matching variants, else what the wrong parameter groups suggest."""
+    if sentences:
+        return " Likely cause: " + "; or ".join(sentences) + "."
+    hint = group_hint(wrong_groups) if wrong_groups else None
+    return f" Hint: {hint}." if hint else ""

@@ -1,0 +1,60 @@
+"""What the reference computes on the grader's weights and inputs: the numbers a student's must match."""
+import numpy as np
+
+import reference
+from reference import batched
+from reference.rtrl import PARAMS
+
+ACTIVATIONS = {
+    "tanh": (reference.tanh, reference.tanh_derivative),
+    "sigmoid": (reference.sigmoid, reference.sigmoid_derivative),
+    "softsign": (reference.softsign, reference.softsign_derivative),
+}
+LSTM_PARAMS = tuple(f"{g}.{k}" for g in "zio" for k in "WRb") + ("W_y", "b_y")
+
+
+def lstm_name(name):
+    """Interface name of the LSTM ("z.W") to the flat one of LSTM_RTRL and the batched math ("W_z")."""
+    gate, _, kind = name.partition(".")
+    return f"{kind}_{gate}" if kind else name
+
+
+def random_params(rng, D, I, K, scale, names):
+    shapes = {"W": (I, D), "R": (I, I), "b": (I,), "W_y": (K, I), "b_y": (K,)}
+    flat = {n: lstm_name(n) for n in names}
+    return {n: rng.uniform(-scale, scale, size=shapes[f if f in shapes else f[0]]) for n, f in flat.items()}
+
+
+def gate(D, I, activation, params, xs, hs, upstream, activations=ACTIVATIONS):
+    g = reference.Gate(D, I, *activations[activation])
+    g.W, g.R, g.b = (params[k].copy() for k in "WRb")
+    g.zero_grad()
+    a = np.array([g.forward(x, h) for x, h in zip(xs, hs)])
+    backs = [g.backward(u) for u in reversed(list(upstream))][::-1]
+    return {"a": a, "grad_x": np.array([b[0] for b in backs]), "grad_h": np.array([b[1] for b in backs]),
+            "grads": {"W": g.dW, "R": g.dR, "b": g.db}}
+
+
+def lstm(params, xs, ys, method="bptt", activations=ACTIVATIONS):
+    """Per-sequence losses and the gradient summed over the sequences (full BPTT, or RTRL under the LSTM learning
+    method), by interface name; `activations` swaps the derivatives the diagnosis tries."""
+    flat = {lstm_name(n): v for n, v in params.items()}
+    losses, grads = [], {n: 0.0 for n in params}
+    derivatives = {"z": activations["tanh"][1], "i": activations["sigmoid"][1], "o": activations["sigmoid"][1]}
+    for x, y in zip(xs, ys):
+        gradient = batched.bptt_gradient if method == "bptt" else batched.rtrl_gradient
+        loss, g = gradient(flat, x[None], y[None], derivatives)
+        losses.append(loss)
+        grads = {n: grads[n] + g[lstm_name(n)] for n in params}
+    return {"losses": np.array(losses), "grads": grads}
+
+
+def rtrl_outputs(params, xs):
+    model = reference.LSTM_RTRL(xs.shape[2], params["b_z"].shape[0], params["b_y"].shape[0])
+    for name in PARAMS:
+        getattr(model, name)[...] = params[name]
+    outputs = []
+    for x in xs:
+        model.reset()
+        outputs += [model.forward(x_t) for x_t in x]
+    return np.array(outputs)

@@ -1,0 +1,48 @@
+"""The whole pipeline for one notebook: load, execute, locate, extract, check, score."""
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import errors
+from .execute import CellRun, KernelSession, Limits
+from .load import load
+from .locate import WrittenAnswer, written_answers
+from .score import CheckResult, run_checks, totals
+from .student import Student
+
+
+@dataclass
+class GradeReport:
+    notebook: str
+    score: float
+    max_score: float
+    exercises: dict  # exercise number -> (score, max_score)
+    checks: list[CheckResult]
+    errors: list[str] = field(default_factory=list)
+    cells: list[CellRun] = field(default_factory=list)
+    written: list[WrittenAnswer] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def grade_notebook(path, limits: Limits = Limits()) -> GradeReport:
+    loaded = load(path)  # raises NotANotebook: the caller reports it in one sentence
+    with KernelSession(loaded.notebook, limits) as session:
+        cells = session.run_notebook()
+        try:
+            student = Student(session)
+            described = student.describe()
+        except errors.GradingError as error:
+            described, student = {}, None
+            cell_errors = [error.sentence()]
+        else:
+            cell_errors = []
+        defined = {k.split(":", 1)[1]: bool(v) for k, v in described.items() if k.startswith("found:")}
+        results = run_checks(student, defined)
+    notes = [f"`{method}` reads the notebook global(s) {names}: pass values as arguments or keep them as attributes, "
+             f"so that the method works wherever it is called." for method, names in
+             ((k.split(":", 1)[1], v) for k, v in described.items() if k.startswith("reads:"))]
+    per_exercise = totals(results)
+    return GradeReport(
+        notebook=str(Path(path)), score=sum(s for s, _ in per_exercise.values()),
+        max_score=sum(m for _, m in per_exercise.values()), exercises=per_exercise, checks=results,
+        errors=cell_errors + [f"Cell {c.index + 1}: {c.error}" for c in cells if c.outcome != "ok"],
+        cells=cells, written=written_answers(loaded.notebook), notes=notes)

@@ -1,0 +1,48 @@
+"""Stage 6: the report a student or instructor reads, and the JSON result."""
+import json
+
+from .locate import WrittenAnswer
+
+TITLES = {2: "Gate: init and forward", 4: "Gate: backward, zero_grad, update", 5: "LSTM: init and forward",
+          6: "LSTM: backward (BPTT)", 7: "Training with BPTT and the data", 9: "LSTM_RTRL: init, zero_grad, update",
+          10: "LSTM_RTRL: forward with RTRL", 11: "Training with RTRL"}
+
+
+def as_json(report) -> dict:
+    return {
+        "notebook": report.notebook, "score": report.score, "max_score": report.max_score,
+        "exercises": {str(e): {"score": s, "max_score": m} for e, (s, m) in sorted(report.exercises.items())},
+        "checks": [{"id": c.id, "exercise": c.exercise, "points": c.points, "max_points": c.max_points,
+                    "passed": c.passed, "message": c.message} for c in report.checks],
+        "errors": report.errors, "notes": report.notes,
+        "written": {str(w.exercise): w.text for w in report.written},
+    }
+
+
+def write_json(report, path):
+    with open(path, "w") as f:
+        json.dump(as_json(report), f, indent=2, ensure_ascii=False)
+
+
+def written_excerpt(answer: WrittenAnswer) -> str:
+    if not answer.text:
+        return "(no answer written)"
+    text = " ".join(answer.text.split())
+    return text[:160] + ("…" if len(text) > 160 else "")
+
+
+def as_text(report) -> str:
+    lines = [f"{report.notebook}: {report.score:g} / {report.max_score:g} points", ""]
+    for exercise, (score, maximum) in sorted(report.exercises.items()):
+        lines.append(f"Exercise {exercise} ({TITLES.get(exercise, '')}): {score:g} / {maximum:g}")
+        for c in (c for c in report.checks if c.exercise == exercise):
+            mark = "✓" if c.passed else "✗"
+            lines.append(f"  {mark} {c.id} ({c.points:g}/{c.max_points:g}): {c.message}")
+    lines += ["", "Written exercises (graded by hand, 0 automatic points; the reference answers are in "
+                  "reference/answers.md):"]
+    lines += [f"  Exercise {w.exercise}: {written_excerpt(w)}" for w in report.written]
+    if report.errors:
+        lines += ["", "While running your notebook:"] + [f"  {e}" for e in report.errors]
+    if report.notes:
+        lines += ["", "Notes:"] + [f"  {n}" for n in report.notes]
+    return "\n".join(lines)

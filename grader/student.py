@@ -1,0 +1,60 @@
+"""Stage 4: the student's classes, reached through the adapter inside their kernel.
+
+Arguments travel into the kernel as JSON with arrays in np.save form; results come back through the session's
+token channel. Nothing here trusts a number more than the student's honest code would have produced it.
+"""
+import base64
+import io
+import json
+import secrets
+from pathlib import Path
+
+import numpy as np
+
+from .errors import StudentCodeError
+
+ADAPTER_SOURCE = (Path(__file__).parent / "adapter.py").read_text()
+
+
+def encode(value):
+    if isinstance(value, np.ndarray):
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(value, dtype=float), allow_pickle=False)
+        return {"__array__": base64.b64encode(buffer.getvalue()).decode()}
+    if isinstance(value, dict):
+        return {k: encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+class Student:
+    """Calls adapter functions in the student's kernel: `student.run("gate_scenario", D=2, ...)` -> dict of arrays."""
+
+    def __init__(self, session, call_timeout=60.0):
+        self.session = session
+        self.call_timeout = call_timeout
+        self.name = f"_grader_adapter_{secrets.token_hex(8)}"
+        self.session.call(
+            "import types as _t\n"
+            f"_m = _t.ModuleType({self.name!r})\n"
+            f"exec(compile({ADAPTER_SOURCE!r}, 'grader-adapter', 'exec'), _m.__dict__)\n"
+            f"globals()[{self.name!r}] = _m\n"
+            "del _t, _m\n"
+            "result = {}\n"
+        )
+
+    def run(self, function, timeout=None, **kwargs):
+        payload = json.dumps(encode(kwargs))
+        code = f"result = {self.name}.{function}(**{self.name}.decode({payload!r}))"
+        return self.session.call(code, timeout=timeout or self.call_timeout)
+
+    def describe(self):
+        return self.run("describe")
+
+
+def adapter_failure(error: StudentCodeError) -> bool:
+    """The adapter's own 'cannot map your class' error, as opposed to the student's code raising."""
+    return error.ename == "AdapterError"
