@@ -13,7 +13,7 @@ def as_json(report) -> dict:
         "notebook": report.notebook, "score": report.score, "max_score": report.max_score,
         "exercises": {str(e): {"score": s, "max_score": m} for e, (s, m) in sorted(report.exercises.items())},
         "checks": [{"id": c.id, "exercise": c.exercise, "points": c.points, "max_points": c.max_points,
-                    "passed": c.passed, "message": c.message} for c in report.checks],
+                    "passed": c.passed, "message": c.message, "seconds": c.seconds} for c in report.checks],
         "errors": report.errors, "notes": report.notes,
         "written": {str(w.exercise): w.text for w in report.written},
     }

@@ -1,4 +1,5 @@
 """Stage 5: run every registered check against the student's kernel and total the points."""
+import time
 from dataclasses import dataclass, field
 
 from . import errors
@@ -16,6 +17,7 @@ class CheckResult:
     max_points: float
     passed: bool
     message: str
+    seconds: float  # the check's own time; the only field that may differ between two gradings
 
 
 @dataclass
@@ -26,8 +28,11 @@ class Context:
 
 
 def run_check(check: Check, ctx: Context, defined: dict) -> CheckResult:
+    start = time.perf_counter()
+
     def result(passed, message):
-        return CheckResult(check.id, check.exercise, check.points if passed else 0.0, check.points, passed, message)
+        return CheckResult(check.id, check.exercise, check.points if passed else 0.0, check.points, passed, message,
+                           round(time.perf_counter() - start, 3))
 
     if not defined.get(check.needs):
         return result(False, f"Your notebook defines no `{check.needs}` after running, so this was not checked.")

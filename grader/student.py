@@ -30,6 +30,15 @@ def encode(value):
     return value
 
 
+DOING = {  # what a call does, in the words of a timeout or error message
+    "describe": "looking up your classes", "fresh_params": "constructing your class",
+    "gate_scenario": "running your Gate's forward, backward and update", "gate_losses": "running Gate.forward",
+    "lstm_scenario": "running your LSTM's forward, backward and update", "lstm_losses": "running LSTM.forward",
+    "rtrl_scenario": "running your LSTM_RTRL step by step", "rtrl_memory": "measuring your LSTM_RTRL's memory",
+    "data_samples": "drawing from your generate_data", "train": "training your network",
+}
+
+
 class Student:
     """Calls adapter functions in the student's kernel: `student.run("gate_scenario", D=2, ...)` -> dict of arrays."""
 
@@ -37,19 +46,19 @@ class Student:
         self.session = session
         self.call_timeout = call_timeout
         self.name = f"_grader_adapter_{secrets.token_hex(8)}"
-        self.session.call(
-            "import types as _t\n"
-            f"_m = _t.ModuleType({self.name!r})\n"
-            f"exec(compile({ADAPTER_SOURCE!r}, 'grader-adapter', 'exec'), _m.__dict__)\n"
-            f"globals()[{self.name!r}] = _m\n"
-            "del _t, _m\n"
-            "result = {}\n"
+        self.session.call(  # a module of its own, outside the student's namespace, that later calls import
+            "import sys, types\n"
+            f"adapter = types.ModuleType({self.name!r})\n"
+            f"exec(compile({ADAPTER_SOURCE!r}, 'grader-adapter', 'exec'), adapter.__dict__)\n"
+            f"sys.modules[{self.name!r}] = adapter\n"
+            "result = {}\n",
+            what="the grader's setup in your kernel",
         )
 
     def run(self, function, timeout=None, **kwargs):
         payload = json.dumps(encode(kwargs))
-        code = f"result = {self.name}.{function}(**{self.name}.decode({payload!r}))"
-        return self.session.call(code, timeout=timeout or self.call_timeout)
+        code = f"import {self.name} as adapter\nresult = adapter.{function}(**adapter.decode({payload!r}))"
+        return self.session.call(code, timeout=timeout or self.call_timeout, what=DOING.get(function, function))
 
     def describe(self):
         return self.run("describe")

@@ -1,0 +1,53 @@
+"""Loading and locating: a broken file gets one sentence; exercises are found by tags or by headings."""
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from grader.cli import main
+from grader.errors import NotANotebook
+from grader.load import load
+from grader.locate import exercise_of_cells, written_answers
+
+
+def tagged(cell, *tags):
+    cell.metadata["tags"] = list(tags)
+    return cell
+
+
+@pytest.mark.parametrize("content", ["not json at all", '{"cells": 3}', ""])
+def test_a_file_that_is_not_a_notebook_gets_one_sentence(tmp_path, capsys, content):
+    path = tmp_path / "broken.ipynb"
+    path.write_text(content)
+    with pytest.raises(NotANotebook):
+        load(path)
+    assert main([str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "could not be read as a Jupyter notebook" in err and "Traceback" not in err
+
+
+def test_a_missing_file_gets_one_sentence(tmp_path, capsys):
+    assert main([str(tmp_path / "nowhere.ipynb")]) == 2
+    assert "there is no such file" in capsys.readouterr().err
+
+
+def test_any_kernelspec_loads_and_outputs_are_dropped(tmp_path):
+    nb = new_notebook(metadata={"kernelspec": {"name": "julia-1.9", "display_name": "Julia", "language": "julia"}})
+    nb.cells = [new_code_cell("print(1)", outputs=[nbformat.v4.new_output("stream", text="fake result: 100/100")])]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    assert load(path).notebook.cells[0].outputs == []
+
+
+def test_exercises_by_tags_and_by_headings():
+    nb = new_notebook(cells=[
+        new_markdown_cell("# LSTM assignment"),
+        tagged(new_code_cell("class Gate: ..."), "exercise-2"),
+        new_markdown_cell("## Exercise 3: gradients of a gate"),
+        new_markdown_cell("δ = g ⊙ φ'(s), so ∇W = δ xᵀ"),
+        new_markdown_cell("### Exercise 8"),
+        tagged(new_markdown_cell("Your answer here"), "exercise-8", "answer"),
+        tagged(new_markdown_cell("The sensitivities carry over time."), "exercise-11", "answer"),
+    ])
+    assert exercise_of_cells(nb) == [None, 2, 3, 3, 8, 8, 11]
+    answers = {a.exercise: a.text for a in written_answers(nb)}
+    assert answers == {1: "", 3: "δ = g ⊙ φ'(s), so ∇W = δ xᵀ", 8: "", 11: "The sensitivities carry over time."}
