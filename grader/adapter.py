@@ -8,6 +8,7 @@ Interface names used throughout (whatever the student called them):
     Gate: W (I, D), R (I, I), b (I,);   LSTM: z.W ... o.b, W_y (K, I), b_y (K,);   LSTM_RTRL: W_z ... b_o, W_y, b_y
 """
 import base64
+import dis
 import inspect
 import io
 import json
@@ -179,9 +180,17 @@ def build_gate(D, I, activation, T=5):
             obj = cls(*args)
             return Mapped(obj, map_gate(obj, sizes))
         except Exception as error:  # a wrong guess of the argument order fails somewhere in their code
-            errors.append(f"{order}: {type(error).__name__}: {error}")
-    raise AdapterError("Gate could not be built as Gate(input_size, hidden_size, activation, derivative) or a "
-                       "variant; tried " + "; ".join(errors[:3]))
+            errors.append(error)
+    raise not_built("Gate(input_size, hidden_size, activation, activation_derivative)", errors)
+
+
+def not_built(interface, errors):
+    """The first attempt (the interface's own argument order) is the one worth telling the student about."""
+    first = errors[0] if errors else None
+    if isinstance(first, NotImplementedError):
+        return AdapterError(f"constructing it as {interface} raised NotImplementedError: it is not implemented yet")
+    what = f"{type(first).__name__}: {first}".rstrip(": ") if first is not None else "no constructor found"
+    return AdapterError(f"it could not be constructed as {interface} or a common variant ({what})")
 
 
 def lstm_gates(obj):
@@ -215,9 +224,8 @@ def build_lstm(D, I, K=1, T=5):
             params |= output_layer(obj, sizes, set())
             return Mapped(obj, params)
         except Exception as error:
-            errors.append(f"{order}: {type(error).__name__}: {error}")
-    raise AdapterError("LSTM could not be built as LSTM(input_size, hidden_size, output_size) or a variant; tried "
-                       + "; ".join(errors[:3]))
+            errors.append(error)
+    raise not_built("LSTM(input_size, hidden_size, output_size)", errors)
 
 
 def output_layer(obj, sizes, taken):
@@ -247,9 +255,8 @@ def build_rtrl(D, I, K=1, T=5):
             params |= output_layer(obj, sizes, taken)
             return Mapped(obj, params)
         except Exception as error:
-            errors.append(f"{order}: {type(error).__name__}: {error}")
-    raise AdapterError("LSTM_RTRL could not be built as LSTM_RTRL(input_size, hidden_size, output_size) or a "
-                       "variant; tried " + "; ".join(errors[:3]))
+            errors.append(error)
+    raise not_built("LSTM_RTRL(input_size, hidden_size, output_size)", errors)
 
 
 def find_named(obj, pattern, shape, taken):
@@ -524,6 +531,15 @@ def sequence_loss(kind, mapped, x, y):
     return float(-np.sum(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat)))
 
 
+def globals_read(code):
+    """Names a code object (and the comprehensions and lambdas inside it) loads as globals."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= globals_read(const)
+    return names
+
+
 def describe():
     """Which of the exercise names the notebook defines, and the notebook globals each method reads."""
     ns = user_namespace()
@@ -533,8 +549,8 @@ def describe():
         cls = ns.get(cls_name)
         for attr, fn in (vars(cls).items() if isinstance(cls, type) else []):
             code = getattr(fn, "__code__", None)
-            names = [n for n in (code.co_names if code else ()) if n in ns and not callable(ns[n])
-                     and not inspect.ismodule(ns[n]) and not n.startswith("_")]
+            names = sorted({n for n in globals_read(code) if isinstance(ns.get(n), (int, float, np.ndarray))
+                            and not isinstance(ns.get(n), bool) and not n.startswith("_")}) if code else []
             if names:
-                reads[f"{cls_name}.{attr}"] = ",".join(sorted(names))
+                reads[f"{cls_name}.{attr}"] = ", ".join(names)
     return {"found:" + k: v for k, v in found.items()} | {"reads:" + k: v for k, v in reads.items()}

@@ -1,9 +1,10 @@
 """Stage 5: run every registered check against the student's kernel and total the points."""
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import errors
 from .checks import CHECKS, Check, Failed
+from .checks.registry import Unrecoverable
 from .student import adapter_failure
 
 NEEDED_NAMES = ("Gate", "LSTM", "LSTM_RTRL", "generate_data")
@@ -20,11 +21,10 @@ class CheckResult:
     seconds: float  # the check's own time; the only field that may differ between two gradings
 
 
-@dataclass
+@dataclass(frozen=True)
 class Context:
-    """What a check may use: the student's kernel (through the adapter) and the fatal error of this check, if any."""
+    """What a check may use: the student's classes, driven in their kernel through the adapter."""
     student: object
-    fatal: Exception | None = field(default=None)
 
 
 def run_check(check: Check, ctx: Context, defined: dict) -> CheckResult:
@@ -36,9 +36,11 @@ def run_check(check: Check, ctx: Context, defined: dict) -> CheckResult:
 
     if not defined.get(check.needs):
         return result(False, f"Your notebook defines no `{check.needs}` after running, so this was not checked.")
-    ctx.fatal = None
     try:
-        return result(True, check.run(ctx) or "passed")
+        try:
+            return result(True, check.run(ctx) or "passed")
+        except Unrecoverable as wrapped:
+            raise wrapped.error from None
     except Failed as failure:
         return result(False, str(failure))
     except errors.StudentCodeError as error:

@@ -40,19 +40,19 @@ class LSTM_RTRL:
             self.S[f"R_{g}"] += np.outer(dc_ds, h_prev)
             self.S[f"b_{g}"] += dc_ds
 
-    def forward(self, x, y=None):
-        """One time step x (D,); with a target y (K,), add the gradient of BCE(ŷ(t), y) to the buffers."""
+    def forward(self, x_t, y=None):
+        """One time step x_t (D,); with a target y (K,), add the gradient of BCE(ŷ(t), y) to the buffers."""
         h_prev = self.h
-        z = np.tanh(self.pre_activation("z", x, h_prev))
-        i = sigmoid(self.pre_activation("i", x, h_prev))
-        o = sigmoid(self.pre_activation("o", x, h_prev))
+        z = np.tanh(self.pre_activation("z", x_t, h_prev))
+        i = sigmoid(self.pre_activation("i", x_t, h_prev))
+        o = sigmoid(self.pre_activation("o", x_t, h_prev))
         self.c = self.c + z * i
-        self.accumulate_sensitivities(x, h_prev, z, i)
+        self.accumulate_sensitivities(x_t, h_prev, z, i)
         tanh_c = np.tanh(self.c)
         self.h = tanh_c * o
         y_hat = sigmoid(self.W_y @ self.h + self.b_y)
         if y is not None:
-            self.accumulate_gradient(x, h_prev, o, tanh_c, y_hat - y)
+            self.accumulate_gradient(x_t, h_prev, o, tanh_c, y_hat - y)
         return y_hat
 
     def accumulate_gradient(self, x, h_prev, o, tanh_c, e):

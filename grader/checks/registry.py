@@ -4,11 +4,20 @@ from typing import Callable
 
 from hypothesis import HealthCheck, Verbosity, given, settings
 
-from ..errors import CallTimeout, KernelDied
+from ..errors import CallTimeout, KernelDied, StudentCodeError
 
 
 class Failed(Exception):
     """A check's verdict against the student, with the sentence they read."""
+
+
+class Unrecoverable(BaseException):
+    """Carries an error no other example can change (a timeout, a dead kernel, a class that cannot be built) out of
+    Hypothesis at once: being no Exception, Hypothesis neither shrinks nor retries it."""
+
+    def __init__(self, error):
+        super().__init__(error)
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -39,12 +48,13 @@ def for_all(strategy, max_examples):
                       verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
             @given(strategy)
             def examples(example):
-                if ctx.fatal is not None:  # a timeout or dead kernel: fail every further example at once, so that
-                    raise ctx.fatal        # shrinking does not wait out the timeout again and again
                 try:
                     body(ctx, example)
                 except (CallTimeout, KernelDied) as error:
-                    ctx.fatal = error
+                    raise Unrecoverable(error) from None
+                except StudentCodeError as error:
+                    if error.ename in ("AdapterError", "NotImplementedError"):
+                        raise Unrecoverable(error) from None
                     raise
             examples()
             return f"held on {max_examples} drawn examples"
