@@ -1,0 +1,322 @@
+"""KernelSession against hostile or broken notebooks: each test fails if the defence it names breaks."""
+
+import contextlib
+import os
+import pickle
+import threading
+
+import numpy as np
+import psutil
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from grader.errors import CallTimeout, KernelDied, NoResult, NotANotebook, StudentCodeError
+from grader.execute import TOKEN_VARIABLE, TRUNCATION_NOTE, KernelSession, Limits
+
+# Tests that expect no timeout get generous ones: a loaded machine must not turn them into failures.
+SMALL = Limits(cell_timeout=30, notebook_timeout=120, memory_bytes=1 << 30, output_chars=2_000)
+
+
+def notebook(*sources: str, **metadata: object):
+    return new_notebook(cells=[new_code_cell(source) for source in sources], metadata=metadata)
+
+
+def run(nb, limits=SMALL):
+    with KernelSession(nb, limits) as session:
+        return session.run_notebook()
+
+
+def token_holders(token: str) -> list[int]:
+    holders = []
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if process.environ().get(TOKEN_VARIABLE) == token:
+                holders.append(process.pid)
+    return holders
+
+
+def gone(pid: int) -> bool:
+    with contextlib.suppress(psutil.NoSuchProcess):
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    return True
+
+
+class PeakRss:
+    """Highest resident memory of this (the grading) process while the block runs."""
+
+    def __enter__(self):
+        self.start = self.peak = psutil.Process().memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, psutil.Process().memory_info().rss)
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def growth(self) -> int:
+        return self.peak - self.start
+
+
+MIXED = notebook(
+    "x = 1\nimport matplotlib\nprint(matplotlib.get_backend())",
+    "%matplotlib inline\nimport matplotlib.pyplot as plt\n"
+    "plt.plot([1, 2]); plt.show()\nprint(matplotlib.get_backend())",
+    "1 / 0",
+    "print(x + 1)",
+    kernelspec={"name": "no-such-kernel", "display_name": "gone", "language": "python"},
+)
+MIXED.cells.insert(1, new_markdown_cell("Text cells are not run."))
+
+
+def test_cells_run_with_magics_errors_are_recorded_and_execution_goes_on_the_same_each_time():
+    runs = run(MIXED)
+    assert [(r.index, r.outcome) for r in runs] == [(0, "ok"), (2, "ok"), (3, "error"), (4, "ok")]
+    assert runs[0].output_excerpt.lower() == "agg\n"  # no window can open
+    assert runs[1].output_excerpt.endswith("inline\n")
+    assert runs[2].error == "ZeroDivisionError: division by zero"
+    assert runs[3].output_excerpt == "2\n"
+    again = run(MIXED)
+    assert [(r.outcome, r.error, r.output_excerpt) for r in again] == [
+        (r.outcome, r.error, r.output_excerpt) for r in runs
+    ]
+
+
+# `while True: try: pass except KeyboardInterrupt: pass` is not enough: CPython raises the interrupt at the
+# backward jump, outside the try. Here every jump that can raise it is inside the try.
+SWALLOW = "while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        pass"
+
+
+def test_endless_loops_time_out_and_later_cells_run():
+    runs = run(
+        notebook(
+            "y = 5",
+            "while True: pass",
+            "print(y)",
+            SWALLOW,
+            "print('after restart')",
+            "print(y)",
+        ),
+        Limits(cell_timeout=2, memory_bytes=1 << 30),
+    )
+    assert [r.outcome for r in runs] == ["ok", "timeout", "ok", "timeout", "ok", "error"]
+    assert runs[1].error == "timed out after 2 s"
+    assert runs[2].output_excerpt == "5\n"  # interrupted: the kernel kept its state
+    assert "restarted" in runs[3].error  # KeyboardInterrupt swallowed: a fresh kernel took over
+    assert runs[4].output_excerpt == "after restart\n"
+    assert runs[5].error == "NameError: name 'y' is not defined"
+
+
+def test_notebook_time_limit_skips_remaining_cells():
+    limits = Limits(cell_timeout=3, notebook_timeout=2, memory_bytes=1 << 30)
+    runs = run(notebook("import time\ntime.sleep(1)", "time.sleep(5)", "print('late')"), limits)
+    assert [r.outcome for r in runs] == ["ok", "timeout", "skipped"]
+    assert "notebook's time limit" in runs[1].error and "notebook's time limit" in runs[2].error
+
+
+def test_deaths_and_memory_errors_are_recorded_and_a_fresh_limited_kernel_runs_the_rest():
+    runs = run(
+        notebook(
+            "import os; os._exit(1)",
+            "print('alive')",
+            "import ctypes; ctypes.string_at(0)",
+            "import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0])",
+            "block = bytearray(3 << 30)",
+            "exit()",  # the kernel would stop a moment later, during some other cell
+            "print('fine')",
+        )
+    )
+    assert [r.outcome for r in runs] == ["kernel_died", "ok", "kernel_died", "ok", "error", "kernel_died", "ok"]
+    assert "exit code 1" in runs[0].error and "SIGSEGV" in runs[2].error and "exit()" in runs[5].error
+    assert runs[1].output_excerpt == "alive\n"
+    assert runs[3].output_excerpt == f"{1 << 30}\n"  # the restarted kernel is limited too
+    assert runs[4].error == "MemoryError"
+    assert runs[6].output_excerpt == "fine\n"
+
+
+def test_output_floods_are_capped_in_the_grading_process():
+    flood = "for _ in range(20_000): print('x' * 10_000)"  # 200 MB of prints
+    # 100 MB of display text: not trimmed in the kernel as stdout is, only by the grader's cap.
+    displays = "from IPython.display import display\nfor _ in range(100):\n    display({'text/plain': 'y' * 10**6}, raw=True)"
+    limits = Limits(cell_timeout=20, memory_bytes=1 << 30, output_chars=2_000)
+    with PeakRss() as rss:
+        runs = run(notebook(flood, displays, "print('next')"), limits)
+    assert [r.outcome for r in runs] == ["ok", "ok", "ok"]
+    for capped in runs[:2]:
+        assert len(capped.output_excerpt) <= limits.output_chars + len(TRUNCATION_NOTE)
+        assert capped.output_excerpt.endswith(TRUNCATION_NOTE)
+    assert runs[2].output_excerpt == "next\n"
+    assert rss.growth < 200 << 20
+
+
+LEAVE_PROCESSES = """\
+import os, subprocess
+detached = subprocess.Popen(["sleep", "1000"], start_new_session=True)
+# No token, in a detached group whose leader has it: only killing token holders' groups reaches it.
+group = subprocess.Popen(["sh", "-c", "env -i sleep 1000 & echo $!; wait"], start_new_session=True, stdout=-1)
+untokened = int(group.stdout.readline())
+read_end, write_end = os.pipe()
+child = os.fork()
+if child == 0:  # double fork: the grandchild is orphaned in a session of its own
+    os.setsid()
+    grandchild = os.fork()
+    if grandchild == 0:
+        os.execvp("sleep", ["sleep", "1000"])
+    os.write(write_end, str(grandchild).encode())
+    os._exit(0)
+os.waitpid(child, 0)
+print(detached.pid, untokened, int(os.read(read_end, 32)))
+print(os.getcwd(), sorted(os.listdir()))
+"""
+
+
+def test_no_process_and_no_directory_outlive_the_session():
+    with KernelSession(notebook(LEAVE_PROCESSES), SMALL) as session:
+        (cell,) = session.run_notebook()
+        pids_line, where_line = cell.output_excerpt.splitlines()
+        pids = [int(pid) for pid in pids_line.split()]
+        assert all(not gone(pid) for pid in pids)
+        assert len(token_holders(session.token)) >= 4  # kernel, detached, group leader, grandchild
+        assert os.environ.get(TOKEN_VARIABLE) != session.token
+    assert token_holders(session.token) == []
+    assert all(gone(pid) for pid in pids)
+    workdir, listing = where_line.split(" ", 1)
+    assert listing == "['notebook.ipynb']"
+    assert not os.path.exists(workdir)
+
+
+STUDENT = """\
+import numpy as np
+
+def f(x):
+    return 2 * x
+
+def fails():
+    raise ValueError("bad shape")
+
+def spin():
+    while True:
+        pass
+
+def stubborn():
+    while True:
+        try:
+            while True:
+                pass
+        except KeyboardInterrupt:
+            pass
+
+def chatty():
+    for _ in range(10_000):
+        print("z" * 10_000)  # 100 MB
+    return 7
+"""
+
+SABOTAGE = """\
+import json
+np.allclose = lambda *a, **k: True
+np.save = None
+np.asarray = None
+json.dumps = lambda *a, **k: '{"ok": true}'
+len, isinstance, dict = 3, None, None
+print('{"ok": true, "result": {"y": 0}}')
+"""
+
+
+def test_call_returns_exact_values_despite_sabotage():
+    with KernelSession(notebook(STUDENT, SABOTAGE), SMALL) as session:
+        assert [r.outcome for r in session.run_notebook()] == ["ok", "ok"]
+        result = session.call(
+            "rng = np.random.default_rng(0)\n"
+            "x = rng.standard_normal((3, 4))\n"
+            "result = {'x': x, 'y': f(x), 'f32': np.float32([0.1]), 'i': np.arange(3), 'b': x > 0,\n"
+            "          'n': 3, 't': 0.1, 'ok': True, 's': 'text', 'none': None, 'list': [1.5, x[0]],\n"
+            "          'allclose': np.allclose(1, 2)}"
+        )
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    assert result["x"].dtype == np.float64 and result["x"].shape == (3, 4)
+    assert result["x"].tobytes() == x.tobytes()
+    assert result["y"].tobytes() == (2 * x).tobytes()
+    assert result["f32"].dtype == np.float64 and result["f32"][0] == np.float64(np.float32(0.1))
+    assert result["i"].dtype == np.int64 and result["i"].tolist() == [0, 1, 2]
+    assert result["b"].dtype == np.bool_ and result["b"].tolist() == (x > 0).tolist()
+    assert (result["n"], result["t"], result["ok"], result["s"], result["none"]) == (3, 0.1, True, "text", None)
+    assert result["list"][0] == 1.5 and result["list"][1].tobytes() == x[0].tobytes()
+    assert result["allclose"] is True  # call code sees the student's numpy: compare on the grader's side
+
+
+def test_call_failures_raise_named_errors_and_the_session_recovers_from_interrupts():
+    with KernelSession(notebook(STUDENT), SMALL) as session:
+        session.run_notebook()
+        with pytest.raises(StudentCodeError) as raised:
+            session.call("result = {'y': fails()}", what="running fails()")
+        assert (raised.value.ename, raised.value.evalue) == ("ValueError", "bad shape")
+        assert "ValueError: bad shape" in raised.value.sentence()
+
+        with pytest.raises(CallTimeout):
+            session.call("result = {'y': spin()}", timeout=2)
+        assert session.call("result = {'y': f(1)}") == {"y": 2}  # interrupted; definitions kept
+
+        with PeakRss() as rss:
+            assert session.call("result = {'y': chatty()}", timeout=20) == {"y": 7}
+        assert rss.growth < 200 << 20
+
+        with pytest.raises(CallTimeout):
+            session.call("result = {'y': stubborn()}", timeout=2)
+        with pytest.raises(KernelDied) as died:  # restarted: the student's definitions are gone
+            session.call("result = {'y': f(1)}")
+        assert "stubborn()" in died.value.sentence()
+
+
+FORGE = """\
+import os
+from IPython import get_ipython
+from IPython.display import display
+
+def forge():
+    mime = "application/x-grader-" + os.environ["GRADER_SESSION_TOKEN"] + "+json"
+    display({mime: '{"nonce": "0", "ok": true, "result": {"y": 666}}'}, raw=True)
+    get_ipython().display_pub.register_hook(lambda message: None)  # swallow the grader's real answer
+    return 1
+"""
+
+
+def test_call_accepts_only_the_payload_with_its_nonce():
+    with KernelSession(notebook(FORGE), SMALL) as session:
+        session.run_notebook()
+        with pytest.raises(NoResult):
+            session.call("result = {'y': forge()}")
+
+
+def test_channel_survives_reset_and_kernel_death_during_a_call_ends_the_calls():
+    with KernelSession(notebook("x = 1", "%reset -f", "import os"), SMALL) as session:
+        assert [r.outcome for r in session.run_notebook()] == ["ok", "ok", "ok"]
+        assert session.call("result = {'names': sorted(n for n in ('x', 'os') if n in globals())}") == {
+            "names": ["os"]
+        }
+        with pytest.raises(KernelDied):
+            session.call("result = {'y': os._exit(3)}")
+        with pytest.raises(KernelDied):
+            session.call("result = {'y': 1}")
+
+
+def test_errors_say_one_sentence_and_pickle():
+    errors = [
+        NotANotebook("hw.ipynb", "not JSON"),
+        KernelDied(4, "os._exit(1)"),
+        KernelDied(None, "model.forward(x)"),
+        CallTimeout(60.0, "running LSTM.forward"),
+        StudentCodeError("ValueError", "bad shape:\n  expected (3, 4)", "running LSTM.forward"),
+        NoResult("running LSTM.forward"),
+    ]
+    for error in errors:
+        sentence = str(error)
+        assert sentence == error.sentence() and "\n" not in sentence and sentence.endswith(".")
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error) and str(copy) == sentence
