@@ -75,6 +75,10 @@ def constructor_candidates(cls, sizes, activation=None):
     order, then other orders (sizes swapped, an extra T). Activation parameters are filled by their names."""
     params = [p for p in positional_params(cls.__init__)
               if p.default is inspect.Parameter.empty or re.search(FUNCTION_ARG, p.name, re.I)]
+    if not params:  # __init__(self, *args): only the interface's own order can be tried
+        interface = [sizes["D"], sizes["I"]] + (list(ACTIVATIONS[activation]) if activation else [sizes["K"]])
+        yield ("D", "I"), interface
+        return
     size_slots = [p.name for p in params if not re.search(FUNCTION_ARG, p.name, re.I)]
     by_name = tuple(next((s for s, pattern in SIZE_ARG.items() if re.match(pattern, n, re.I)), None) for n in size_slots)
     orders = [by_name, ("D", "I", "K"), ("I", "D", "K"), ("D", "I", "T"), ("I", "D", "T"), ("T", "D", "I"),

@@ -463,7 +463,22 @@ class KernelSession:
             if run.outcome == "timeout" and seconds < self.limits.cell_timeout:
                 error = f"stopped at the notebook's time limit of {self.limits.notebook_timeout:g} s"
             runs.append(CellRun(index, cell.source, run.outcome, error, run.seconds, run.output))
+            if run.kernel_lost:
+                await self._async_replay(runs, deadline)
         return runs
+
+    async def _async_replay(self, runs: list[CellRun], deadline: float) -> None:
+        """After a restart, run again the cells that had finished, so that their definitions are back for grading.
+
+        Their outcomes stay as first recorded; a replay that loses the kernel again ends the replay.
+        """
+        for earlier in runs:
+            remaining = deadline - monotonic()
+            if earlier.outcome not in ("ok", "error") or remaining <= 0:
+                continue
+            replay = await self._async_execute(earlier.source, min(self.limits.cell_timeout, remaining))
+            if replay.kernel_lost:
+                return
 
     async def _async_execute(self, source: str, seconds: float, **options: Any) -> _Execution:
         run = await self._client.async_run(source, seconds, **options)

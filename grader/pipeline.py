@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import errors
+from .checks import CHECKS
 from .execute import CellRun, KernelSession, Limits
 from .load import load
 from .locate import WrittenAnswer, written_answers
@@ -23,7 +24,7 @@ class GradeReport:
     notes: list[str] = field(default_factory=list)
 
 
-def grade_notebook(path, limits: Limits = Limits()) -> GradeReport:
+def grade_notebook(path, limits: Limits = Limits(), checks=CHECKS) -> GradeReport:
     loaded = load(path)  # raises NotANotebook: the caller reports it in one sentence
     with KernelSession(loaded.notebook, limits) as session:
         cells = session.run_notebook()
@@ -36,7 +37,7 @@ def grade_notebook(path, limits: Limits = Limits()) -> GradeReport:
         else:
             cell_errors = []
         defined = {k.split(":", 1)[1]: bool(v) for k, v in described.items() if k.startswith("found:")}
-        results = run_checks(student, defined)
+        results = run_checks(student, defined, checks)
     notes = [f"`{method}` reads the notebook global(s) {names}: pass values as arguments or keep them as attributes, "
              f"so that the method works wherever it is called." for method, names in
              ((k.split(":", 1)[1], v) for k, v in described.items() if k.startswith("reads:"))]

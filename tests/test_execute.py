@@ -140,6 +140,15 @@ def test_deaths_and_memory_errors_are_recorded_and_a_fresh_limited_kernel_runs_t
     assert runs[6].output_excerpt == "fine\n"
 
 
+def test_definitions_made_before_a_death_are_back_after_the_restart():
+    with KernelSession(notebook("counter = [0]\nclass Gate: pass", "counter[0] += 1", "import os; os._exit(1)",
+                                "later = 2"), SMALL) as session:
+        runs = session.run_notebook()
+        seen = session.call("result = {'gate': 'Gate' in globals(), 'counter': counter[0], 'later': later}")
+    assert [r.outcome for r in runs] == ["ok", "ok", "kernel_died", "ok"]
+    assert seen == {"gate": True, "counter": 1, "later": 2}  # earlier cells replayed once, after the restart
+
+
 def test_output_floods_are_capped_in_the_grading_process():
     flood = "for _ in range(20_000): print('x' * 10_000)"  # 200 MB of prints
     # 100 MB of display text: not trimmed in the kernel as stdout is, only by the grader's cap.

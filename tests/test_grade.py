@@ -1,0 +1,85 @@
+"""`grade` end to end: full marks for the solution, zero and a clean report for the template, the same score for a
+notebook that tampers with numpy as for its honest code, the same JSON twice, and grading through a kernel death."""
+import json
+
+import pytest
+
+from grader.cli import main
+from grader.pipeline import grade_notebook
+from grader.report import as_json
+
+from grading import FAST_CHECKS, SOLUTION, TEMPLATE, solution_code, with_cells, write
+
+CODE_EXERCISES = {"2", "4", "5", "6", "7", "9", "10", "11"}
+ASCENT_IN_GATES = """
+def update(self, eta):
+    self.W += eta * self.dW
+    self.R += eta * self.dR
+    self.b += eta * self.db
+Gate.update = update
+"""
+TAMPERING = r'''
+import builtins, numpy as np
+from IPython import get_ipython
+np.allclose = lambda *a, **k: True
+np.isclose = lambda a, b, *r, **k: np.ones(np.shape(a), dtype=bool)
+np.array_equal = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+np.testing.assert_array_almost_equal = lambda *a, **k: None
+builtins.abs = lambda x: 0
+get_ipython().input_transformers_post.append(lambda lines: [l.replace("assert ", "pass  # ") for l in lines])
+print('{"score": 100, "max_score": 100}')
+print("All checks passed: 100 / 100 points")
+'''
+
+
+def without_timings(result):
+    return {**result, "checks": [{k: v for k, v in c.items() if k != "seconds"} for c in result["checks"]]}
+
+
+def test_solution_gets_full_marks_on_every_code_exercise(tmp_path, capsys):
+    assert main([str(SOLUTION), "--json", str(tmp_path / "result.json")]) == 0
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert set(result["exercises"]) == CODE_EXERCISES
+    assert all(e["score"] == e["max_score"] > 0 for e in result["exercises"].values()), result["exercises"]
+    assert result["score"] == result["max_score"] == 100
+    assert "100 / 100 points" in capsys.readouterr().out
+
+
+def test_template_gets_zero_and_a_clean_report(tmp_path, capsys):
+    assert main([str(TEMPLATE), "--json", str(tmp_path / "result.json")]) == 0
+    out = capsys.readouterr()
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["score"] == 0 and result["errors"] == []
+    assert "Traceback" not in out.out + out.err and "not implemented yet" in out.out
+    assert all(text == "" for text in result["written"].values())
+
+
+def test_tampering_with_numpy_scores_exactly_as_the_honest_code(tmp_path):
+    honest = write(with_cells(solution_code(), ASCENT_IN_GATES), tmp_path / "honest.ipynb")
+    tampering = write(with_cells(solution_code(), ASCENT_IN_GATES, TAMPERING), tmp_path / "tampering.ipynb")
+    results = [without_timings(as_json(grade_notebook(path, checks=FAST_CHECKS))) for path in (honest, tampering)]
+    assert results[0]["score"] < results[0]["max_score"]
+    assert results[0]["checks"] == results[1]["checks"]
+
+
+def test_the_same_notebook_graded_twice_gives_the_same_json(tmp_path):
+    path = write(with_cells(solution_code(), ASCENT_IN_GATES), tmp_path / "student.ipynb")
+    first, second = (without_timings(as_json(grade_notebook(path, checks=FAST_CHECKS))) for _ in range(2))
+    assert first == second
+
+
+def test_a_kernel_death_is_reported_and_the_rest_still_graded(tmp_path):
+    notebook = solution_code()
+    code_cells = [i for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
+    dying = with_cells(notebook, "import os\nos._exit(3)")
+    dying.cells.insert(code_cells[3], dying.cells.pop())  # dies in the middle, after Gate and before LSTM_RTRL
+    report = grade_notebook(write(dying, tmp_path / "dying.ipynb"), checks=FAST_CHECKS)
+    assert any("died" in e or "stopped" in e for e in report.errors), report.errors
+    assert report.score == report.max_score, [c.message for c in report.checks if not c.passed]
+
+
+@pytest.mark.slow
+def test_solution_graded_twice_with_training_gives_the_same_json(tmp_path):
+    first, second = (without_timings(as_json(grade_notebook(SOLUTION))) for _ in range(2))
+    assert first == second and first["score"] == 100
