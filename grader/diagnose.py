@@ -40,30 +40,50 @@ def gate_variants(activation):
     ]
 
 
+OUTPUT_DERIVATIVE = ("an activation's derivative is applied to its output instead of its input (σ'(s) = σ(s)(1-σ(s)) "
+                     "= a(1-a), but not σ'(a); 1 - tanh²(s) = 1 - z², but not 1 - tanh²(z))")
+
+
+def with_output_derivative(names):
+    """The activations, with the output-derivative bug in those named."""
+    return {name: (f, derivative_of_output(f, d) if name in names else d)
+            for name, (f, d) in expected.ACTIVATIONS.items()}
+
+
 def network_variants(method):
     """Variants of the LSTM's (method "bptt") or LSTM_RTRL's ("rtrl") loss and gradient."""
-    buggy = {name: (f, derivative_of_output(f, d)) for name, (f, d) in expected.ACTIVATIONS.items()}
-    return [
-        Variant("derivative of the output", "an activation's derivative is applied to its output instead of its "
-                "input (σ'(s) = σ(s)(1-σ(s)) = a(1-a), but not σ'(a))",
-                lambda p, xs, ys: expected.lstm(p, xs, ys, method, activations=buggy)),
+    output_derivatives = [
+        Variant(f"derivative of the output ({'/'.join(names)})", OUTPUT_DERIVATIVE,
+                lambda p, xs, ys, names=names: expected.lstm(p, xs, ys, method,
+                                                             activations=with_output_derivative(names)))
+        for names in (("tanh",), ("sigmoid",), ("tanh", "sigmoid"))]
+    return output_derivatives + [
         Variant("BCE sign", "the cross-entropy or its derivative has the wrong sign (e = ŷ - y, L = -[y log ŷ + "
                 "(1-y) log(1-ŷ)])", lambda p, xs, ys: scaled(expected.lstm(p, xs, ys, method), -1.0)),
-        Variant("applied twice", "the gradient is added twice (for example in the gates and again in the network)",
-                lambda p, xs, ys: scaled(expected.lstm(p, xs, ys, method), 2.0, losses=False)),
+        Variant("added twice", "the gates' gradients are added twice (in the gates and again in the network)",
+                lambda p, xs, ys: scaled(expected.lstm(p, xs, ys, method), 2.0, losses=False, only_gates=True)),
         Variant("off by one", "ŷ(T) is computed from h(T-1) instead of h(T): the last step is left out",
                 lambda p, xs, ys: expected.lstm(p, xs[:, :-1], ys, method) if xs.shape[1] > 1 else None),
         Variant("bias left out", "the biases are left out of the pre-activations",
                 lambda p, xs, ys: expected.lstm({n: 0 * v if n.startswith("b") or n.endswith(".b") else v
                                                 for n, v in p.items()}, xs, ys, method)),
+        Variant("loss at every step", "the loss is summed over every step instead of taken at the last step only",
+                lambda p, xs, ys: summed_over_prefixes(p, xs, ys, method) if xs.shape[1] > 1 else None),
         Variant("full BPTT", "the gradient is the full BPTT gradient, not the LSTM learning method's truncated one",
                 lambda p, xs, ys: expected.lstm(p, xs, ys, "bptt") if method == "rtrl" else None),
     ]
 
 
-def scaled(values, factor, losses=True):
+def summed_over_prefixes(params, xs, ys, method):
+    """What a network computes that puts the BCE at every step t, i.e. the loss of every prefix x(1..t)."""
+    prefixes = [expected.lstm(params, xs[:, :t], ys, method) for t in range(1, xs.shape[1] + 1)]
+    return {"losses": sum(v["losses"] for v in prefixes),
+            "grads": {n: sum(v["grads"][n] for v in prefixes) for n in params}}
+
+
+def scaled(values, factor, losses=True, only_gates=False):
     out = dict(values)
-    out["grads"] = {n: factor * g for n, g in values["grads"].items()}
+    out["grads"] = {n: g * (1.0 if only_gates and n in ("W_y", "b_y") else factor) for n, g in values["grads"].items()}
     if losses and "losses" in values:
         out["losses"] = factor * values["losses"]
     return out

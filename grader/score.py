@@ -42,7 +42,7 @@ def run_check(check: Check, ctx: Context, defined: dict) -> CheckResult:
         except Unrecoverable as wrapped:
             raise wrapped.error from None
     except Failed as failure:
-        return result(False, str(failure))
+        return result(False, failure.sentence())
     except errors.StudentCodeError as error:
         if adapter_failure(error):
             return result(False, f"The grader could not use your `{check.needs}`: {error.evalue}")

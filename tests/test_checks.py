@@ -229,3 +229,88 @@ def test_check_fails_on_its_bug(check_id):
 def test_solution_passes_every_check():
     results = check_results(solution_code(), {c.id for c in CHECKS})
     assert [r.id for r in results.values() if not r.passed] == []
+
+
+DIAGNOSED = {  # a bug whose check fails in any case, and the likely cause the message must name
+    "loss at every step": ("lstm.loss", """
+def forward_loss_every_step(self, x, y):
+    for gate in self.gates:
+        gate.clear_cache()
+    h = c = np.zeros(self.hidden_size)
+    self.steps, loss = [], 0.0
+    for x_t in x:
+        z, i, o = (gate.forward(x_t, h) for gate in self.gates)
+        c = c + z * i
+        h = np.tanh(c) * o
+        self.steps.append((z, i, o, c))
+        loss += bce(sigmoid(self.W_y @ h + self.b_y), y)
+    self.h_T, self.y = h, y
+    self.y_hat = sigmoid(self.W_y @ h + self.b_y)
+    return loss
+LSTM.forward = forward_loss_every_step
+""", "every step"),
+    "off by one": ("lstm.loss", """
+_forward = LSTM.forward
+def forward_from_previous_h(self, x, y):
+    return _forward(self, x[:-1], y) if len(x) > 1 else _forward(self, x, y)
+LSTM.forward = forward_from_previous_h
+""", "h(T-1)"),
+    "derivative of the output in the LSTM": ("lstm.bptt", """
+def sigmoid_derivative(s):
+    a = sigmoid(s)
+    return sigmoid(a) * (1 - sigmoid(a))  # the derivative taken at the gate's output
+""", "applied to its output"),
+    "gate gradients added twice": ("lstm.bptt", """
+_backward = LSTM.backward
+def backward_adds_gate_gradients_again(self):
+    before = [(g.dW.copy(), g.dR.copy(), g.db.copy()) for g in self.gates]
+    _backward(self)
+    for g, (dW, dR, db) in zip(self.gates, before):
+        g.dW += g.dW - dW
+        g.dR += g.dR - dR
+        g.db += g.db - db
+LSTM.backward = backward_adds_gate_gradients_again
+""", "added twice"),
+    "update applied twice": ("lstm.update", """
+_update = LSTM.update
+def update_gates_twice(self, eta):
+    for gate in self.gates:
+        gate.update(eta)
+    _update(self, eta)
+LSTM.update = update_gates_twice
+""", "applied twice"),
+    "full BPTT in RTRL": ("rtrl.gradient", """
+_forward = LSTM_RTRL.forward
+def forward_with_bptt(self, x_t, y=None):
+    self.seen = getattr(self, "seen", []) + [x_t]
+    y_hat = _forward(self, x_t, None)
+    if y is not None:
+        exact = LSTM(len(x_t), self.b_z.size, self.b_y.size)
+        for g in GATES:
+            for kind in "WRb":
+                setattr(getattr(exact, g), kind, getattr(self, f"{kind}_{g}").copy())
+        exact.W_y, exact.b_y = self.W_y.copy(), self.b_y.copy()
+        exact.zero_grad()
+        exact.forward(np.array(self.seen), y)
+        exact.backward()
+        for g in GATES:
+            for kind in "WRb":
+                getattr(self, f"d{kind}_{g}")[...] += getattr(getattr(exact, g), "d" + kind)
+        self.dW_y += exact.dW_y
+        self.db_y += exact.db_y
+    return y_hat
+_reset = LSTM_RTRL.reset
+def reset_history(self):
+    _reset(self)
+    self.seen = []
+LSTM_RTRL.forward = forward_with_bptt
+LSTM_RTRL.reset = reset_history
+""", "full BPTT"),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(DIAGNOSED))
+def test_diagnosis_names_the_bug(bug):
+    check_id, patch, phrase = DIAGNOSED[bug]
+    result = check_results(with_cells(solution_code(), patch), {check_id})[check_id]
+    assert not result.passed and phrase in result.message, result.message

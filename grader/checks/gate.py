@@ -67,8 +67,8 @@ def activation(ctx, problem):
 def backward_inputs(ctx, problem):
     _, args, got, want = scenario(ctx, problem)
     for key in ("grad_x", "grad_h"):
-        hint = likely_cause(matching(gate_variants(problem["activation"]), got[key], key, args))
-        require_close(f"The ∇{key[-1]} returned by Gate.backward", got[key], want[key], problem, hint)
+        require_close(f"The ∇{key[-1]} returned by Gate.backward", got[key], want[key], problem,
+                      lambda: likely_cause(matching(gate_variants(problem["activation"]), got[key], key, args)))
 
 
 @check("gate.backward_params", 4, 5, "Gate", "backward accumulates ∇W, ∇R, ∇b over several calls, as the reference")
@@ -79,9 +79,9 @@ def backward_params(ctx, problem):
     wrong = mismatched(grads, want["grads"])
     if wrong:
         worst = max(relative_error(grads[n], want["grads"][n]) for n in wrong)
-        hint = likely_cause(matching(gate_variants(problem["activation"]), grads, "grads", args))
         raise Failed(f"The accumulated gradient of {', '.join(wrong)} differs from the reference (relative error "
-                     f"{worst:.2g}) after 3 forward and 3 backward calls on {describe(problem)}.{hint}")
+                     f"{worst:.2g}) after 3 forward and 3 backward calls on {describe(problem)}.",
+                     lambda: likely_cause(matching(gate_variants(problem["activation"]), grads, "grads", args)))
 
 
 @check("gate.finite_differences", 4, 2, "Gate", "backward agrees with finite differences of the student's own forward")

@@ -39,8 +39,8 @@ def init(ctx):
 @for_all(problems(), max_examples=12)
 def loss(ctx, problem):
     params, xs, ys, got, want = scenario(ctx, problem)
-    hint = likely_cause(matching(network_variants("bptt"), got["losses"], "losses", params, xs, ys))
-    require_close("The loss returned by LSTM.forward", got["losses"], want["losses"], problem, hint)
+    require_close("The loss returned by LSTM.forward", got["losses"], want["losses"], problem,
+                  lambda: likely_cause(matching(network_variants("bptt"), got["losses"], "losses", params, xs, ys)))
 
 
 @check("lstm.state_reset", 5, 2, "LSTM", "each forward call starts from h(0) = c(0) = 0")
@@ -61,9 +61,9 @@ def bptt(ctx, problem):
     grads = student_gradients(got, params, LSTM_PARAMS)
     wrong = mismatched(grads, want["grads"])
     if wrong:
-        hint = likely_cause(matching(network_variants("bptt"), grads, "grads", params, xs, ys), wrong)
         raise Failed(f"The BPTT gradient of {', '.join(wrong)} differs from the reference on {describe(problem)} "
-                     f"(summed over 2 sequences).{hint}")
+                     f"(summed over 2 sequences).",
+                     lambda: likely_cause(matching(network_variants("bptt"), grads, "grads", params, xs, ys), wrong))
 
 
 @check("lstm.finite_differences", 6, 3, "LSTM", "backward agrees with finite differences of the student's own loss")

@@ -8,7 +8,18 @@ from ..errors import CallTimeout, KernelDied, StudentCodeError
 
 
 class Failed(Exception):
-    """A check's verdict against the student, with the sentence they read."""
+    """A check's verdict against the student, with the sentence they read.
+
+    `diagnosis` (a function returning a sentence) names the likely bug; it runs once, on the example Hypothesis
+    shrank to, rather than on every example tried while shrinking.
+    """
+
+    def __init__(self, message, diagnosis=None):
+        super().__init__(message)
+        self.message, self.diagnosis = message, diagnosis
+
+    def sentence(self):
+        return self.message + (self.diagnosis() if self.diagnosis else "")
 
 
 class Unrecoverable(BaseException):
