@@ -59,7 +59,7 @@ def forward(ctx, problem):
 def activation(ctx, problem):
     _, _, got, want = scenario(ctx, problem)
     require_close("Gate.forward with the softsign activation", got["a"], want["a"], problem,
-                  " Use the activation passed to the constructor rather than a fixed one.")
+                  lambda: " Use the activation passed to the constructor rather than a fixed one.")
 
 
 @check("gate.backward_inputs", 4, 4, "Gate", "backward returns ∇x = Wᵀδ and ∇h = Rᵀδ with δ = ∇a ⊙ φ'(s)")
