@@ -77,7 +77,7 @@ def constructor_candidates(cls, sizes, activation=None):
               if p.default is inspect.Parameter.empty or re.search(FUNCTION_ARG, p.name, re.I)]
     if not params:  # __init__(self, *args): only the interface's own order can be tried
         interface = [sizes["D"], sizes["I"]] + (list(ACTIVATIONS[activation]) if activation else [sizes["K"]])
-        yield ("D", "I"), interface
+        yield interface
         return
     size_slots = [p.name for p in params if not re.search(FUNCTION_ARG, p.name, re.I)]
     by_name = tuple(next((s for s, pattern in SIZE_ARG.items() if re.match(pattern, n, re.I)), None) for n in size_slots)
@@ -98,7 +98,7 @@ def constructor_candidates(cls, sizes, activation=None):
                 args.append(ACTIVATIONS[activation][1 if is_derivative else 0] if activation else next(functions, None))
             else:
                 args.append(next(values))
-        yield order, args
+        yield args
 
 
 def arrays_of(obj):
@@ -175,17 +175,17 @@ def map_gate(obj, sizes, owner_prefix=""):
     return params
 
 
-def build_gate(D, I, activation, T=5):
-    cls = user_namespace()["Gate"]
-    sizes = {"D": D, "I": I, "T": T, "K": 1}
+def construct(class_name, interface, sizes, map_params, activation=None):
+    """Try the argument orders worth trying; the first object whose parameters map onto the interface is it."""
+    cls = user_namespace()[class_name]
     errors = []
-    for order, args in constructor_candidates(cls, sizes, activation):
+    for args in constructor_candidates(cls, sizes, activation):
         try:
             obj = cls(*args)
-            return Mapped(obj, map_gate(obj, sizes))
+            return Mapped(obj, map_params(obj, sizes))
         except Exception as error:  # a wrong guess of the argument order fails somewhere in their code
             errors.append(error)
-    raise not_built("Gate(input_size, hidden_size, activation, activation_derivative)", errors)
+    raise not_built(interface, errors)
 
 
 def not_built(interface, errors):
@@ -195,6 +195,20 @@ def not_built(interface, errors):
         return AdapterError(f"constructing it as {interface} raised NotImplementedError: it is not implemented yet")
     what = f"{type(first).__name__}: {first}".rstrip(": ") if first is not None else "no constructor found"
     return AdapterError(f"it could not be constructed as {interface} or a common variant ({what})")
+
+
+def build_gate(D, I, activation, T=5):
+    return construct("Gate", "Gate(input_size, hidden_size, activation, activation_derivative)",
+                     {"D": D, "I": I, "T": T, "K": 1}, map_gate, activation)
+
+
+def build_lstm(D, I, K=1, T=5):
+    return construct("LSTM", "LSTM(input_size, hidden_size, output_size)", {"D": D, "I": I, "T": T, "K": K}, map_lstm)
+
+
+def build_rtrl(D, I, K=1, T=5):
+    return construct("LSTM_RTRL", "LSTM_RTRL(input_size, hidden_size, output_size)",
+                     {"D": D, "I": I, "T": T, "K": K}, map_rtrl)
 
 
 def lstm_gates(obj):
@@ -215,21 +229,22 @@ def lstm_gates(obj):
     return gates
 
 
-def build_lstm(D, I, K=1, T=5):
-    cls = user_namespace()["LSTM"]
-    sizes = {"D": D, "I": I, "T": T, "K": K}
-    errors = []
-    for order, args in constructor_candidates(cls, sizes):
-        try:
-            obj = cls(*args)
-            params = {}
-            for key, gate in lstm_gates(obj).items():
-                params |= map_gate(gate, sizes, f"{key}.")
-            params |= output_layer(obj, sizes, set())
-            return Mapped(obj, params)
-        except Exception as error:
-            errors.append(error)
-    raise not_built("LSTM(input_size, hidden_size, output_size)", errors)
+def map_lstm(obj, sizes):
+    params = {}
+    for key, gate in lstm_gates(obj).items():
+        params |= map_gate(gate, sizes, f"{key}.")
+    return params | output_layer(obj, sizes, set())
+
+
+def map_rtrl(obj, sizes):
+    D, I = sizes["D"], sizes["I"]
+    params, taken = {}, set()
+    for g in "zio":
+        for kind, shape in (("W", (I, D)), ("R", (I, I)), ("b", (I,))):
+            found = find_named(obj, rf"^{kind}_?{g}$|^{kind}{g}$|^{g}_?{kind}$", shape, taken)
+            taken.add(found[0])
+            params[f"{kind}_{g}"] = Slot(obj, *found, shape)
+    return params | output_layer(obj, sizes, taken)
 
 
 def output_layer(obj, sizes, taken):
@@ -241,26 +256,6 @@ def output_layer(obj, sizes, taken):
         taken.add(found[0])
         params[name] = Slot(obj, *found, shape)
     return params
-
-
-def build_rtrl(D, I, K=1, T=5):
-    cls = user_namespace()["LSTM_RTRL"]
-    sizes = {"D": D, "I": I, "T": T, "K": K}
-    errors = []
-    for order, args in constructor_candidates(cls, sizes):
-        try:
-            obj = cls(*args)
-            params, taken = {}, set()
-            for g in "zio":
-                for kind, shape in (("W", (I, D)), ("R", (I, I)), ("b", (I,))):
-                    found = find_named(obj, rf"^{kind}_?{g}$|^{kind}{g}$|^{g}_?{kind}$", shape, taken)
-                    taken.add(found[0])
-                    params[f"{kind}_{g}"] = Slot(obj, *found, shape)
-            params |= output_layer(obj, sizes, taken)
-            return Mapped(obj, params)
-        except Exception as error:
-            errors.append(error)
-    raise not_built("LSTM_RTRL(input_size, hidden_size, output_size)", errors)
 
 
 def find_named(obj, pattern, shape, taken):

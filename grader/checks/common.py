@@ -71,13 +71,12 @@ def random_directions(rng, params, count, extra=None):
     return [{n: rng.normal(size=s) for n, s in shapes.items()} for _ in range(count)]
 
 
-def along(directions, gradient):
-    """The analytic derivative along each direction: Σ_n ⟨∇n, v_n⟩."""
-    return np.array([sum(float(np.sum(gradient[n] * v[n])) for n in v) for v in directions])
+def require_finite_difference_agreement(module, directions, gradient, losses, problem):
+    """The student's gradient along each direction, Σ_n ⟨∇n, v_n⟩, against the central differences of their own
+    loss along it (losses[d] holds the loss at the stencil's offsets along direction d)."""
+    analytic = np.array([sum(float(np.sum(gradient[n] * v[n])) for n in v) for v in directions])
+    numeric = np.array([directional_derivative(row) for row in losses])
+    if relative_error(analytic, numeric) > 1e-5:
+        raise Failed(f"{module}.backward disagrees with finite differences of your own {module}.forward on "
+                     f"{describe(problem)} (directional derivatives {np.round(analytic, 6)} vs {np.round(numeric, 6)}).")
 
-
-def finite_difference_along(losses):
-    return np.array([directional_derivative(row) for row in losses])
-
-
-__all__ = ["OFFSETS", "relative_error"]

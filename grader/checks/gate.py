@@ -4,7 +4,7 @@ from scipy import stats
 
 from .. import expected
 from ..diagnose import gate_variants, likely_cause, matching
-from .common import (ETA, OFFSETS, along, describe, finite_difference_along, mismatched,
+from .common import (ETA, OFFSETS, describe, mismatched, require_finite_difference_agreement,
                      problems, random_directions, relative_error, require_close, require_descent,
                      student_gradients)
 from .registry import Failed, check, for_all
@@ -92,12 +92,8 @@ def finite_differences(ctx, problem):
     steps = args["xs"].shape[0]
     directions = random_directions(rng, params, 3, {"x": (steps, problem["D"]), "h": (steps, problem["I"])})
     losses = ctx.student.run("gate_losses", directions=directions, offsets=OFFSETS, **args)["losses"]
-    grads = student_gradients(got, params, GATE)
-    analytic = along(directions, grads | {"x": got["grad_x"], "h": got["grad_h"]})
-    numeric = finite_difference_along(losses)
-    if relative_error(analytic, numeric) > 1e-5:
-        raise Failed(f"Gate.backward disagrees with finite differences of your own Gate.forward on {describe(problem)} "
-                     f"(directional derivatives {np.round(analytic, 6)} vs {np.round(numeric, 6)}).")
+    gradient = student_gradients(got, params, GATE) | {"x": got["grad_x"], "h": got["grad_h"]}
+    require_finite_difference_agreement("Gate", directions, gradient, losses, problem)
 
 
 @check("gate.zero_grad", 4, 2, "Gate", "zero_grad sets every gradient buffer to zero")

@@ -4,8 +4,8 @@ import numpy as np
 from .. import expected
 from ..diagnose import likely_cause, matching, network_variants
 from ..expected import LSTM_PARAMS
-from .common import (ETA, OFFSETS, along, describe, finite_difference_along, mismatched, problems, random_directions,
-                     relative_error, require_close, require_descent, student_gradients)
+from .common import (ETA, OFFSETS, describe, mismatched, problems, random_directions, relative_error, require_close,
+                     require_descent, require_finite_difference_agreement, student_gradients)
 from .gate import check_uniform_init
 from .registry import Failed, check, for_all
 
@@ -74,11 +74,8 @@ def finite_differences(ctx, problem):
     directions = random_directions(rng, params, 3)
     losses = ctx.student.run("lstm_losses", D=problem["D"], I=problem["I"], K=1, params=params, x=xs[0], y=ys[0],
                              directions=directions, offsets=OFFSETS)["losses"]
-    analytic = along(directions, student_gradients(got, params, LSTM_PARAMS))
-    numeric = finite_difference_along(losses)
-    if relative_error(analytic, numeric) > 1e-5:
-        raise Failed(f"LSTM.backward disagrees with finite differences of your own LSTM.forward on {describe(problem)}"
-                     f" (directional derivatives {np.round(analytic, 6)} vs {np.round(numeric, 6)}).")
+    require_finite_difference_agreement("LSTM", directions, student_gradients(got, params, LSTM_PARAMS), losses,
+                                        problem)
 
 
 @check("lstm.accumulate", 6, 2, "LSTM", "backward adds to the buffers: two sequences give the sum of their gradients")

@@ -4,7 +4,7 @@ import numpy as np
 from .. import expected
 from ..diagnose import likely_cause, matching, network_variants
 from ..expected import LSTM_PARAMS
-from .common import (describe, mismatched, problems, relative_error, require_close, require_descent,
+from .common import (describe, mismatched, problems, require_close, require_descent,
                      student_gradients)
 from .gate import check_uniform_init
 from .lstm import scenario as network_scenario
