@@ -25,6 +25,17 @@ def exercise_of_cells(notebook) -> list[int | None]:
     return owners
 
 
+def printed_results(notebook, runs, exercises=(7, 11), lines=8) -> dict[int, str]:
+    """The last lines each training exercise's cells printed: the student's own results, shown for information."""
+    owners = exercise_of_cells(notebook)
+    printed = {}
+    for exercise in exercises:
+        text = "".join(run.output_excerpt for run in runs if owners[run.index] == exercise).strip()
+        if text:
+            printed[exercise] = "\n".join(text.splitlines()[-lines:])
+    return printed
+
+
 def written_answers(notebook) -> list[WrittenAnswer]:
     """The Markdown the student wrote for each written exercise (answer cells, else every Markdown cell of it)."""
     owners = exercise_of_cells(notebook)

@@ -6,7 +6,7 @@ from . import errors
 from .checks import CHECKS
 from .execute import CellRun, KernelSession, Limits
 from .load import load
-from .locate import WrittenAnswer, written_answers
+from .locate import WrittenAnswer, printed_results, written_answers
 from .score import CheckResult, run_checks, totals
 from .student import Student
 
@@ -22,6 +22,7 @@ class GradeReport:
     cells: list[CellRun] = field(default_factory=list)
     written: list[WrittenAnswer] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    printed: dict = field(default_factory=dict)  # exercise -> the student's own printed results (not graded)
 
 
 def grade_notebook(path, limits: Limits = Limits(), checks=CHECKS) -> GradeReport:
@@ -46,4 +47,5 @@ def grade_notebook(path, limits: Limits = Limits(), checks=CHECKS) -> GradeRepor
         notebook=str(Path(path)), score=sum(s for s, _ in per_exercise.values()),
         max_score=sum(m for _, m in per_exercise.values()), exercises=per_exercise, checks=results,
         errors=cell_errors + [f"Cell {c.index + 1}: {c.error}" for c in cells if c.outcome != "ok"],
-        cells=cells, written=written_answers(loaded.notebook), notes=notes)
+        cells=cells, written=written_answers(loaded.notebook), notes=notes,
+        printed=printed_results(loaded.notebook, cells))

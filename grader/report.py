@@ -16,6 +16,7 @@ def as_json(report) -> dict:
                     "passed": c.passed, "message": c.message, "seconds": c.seconds} for c in report.checks],
         "errors": report.errors, "notes": report.notes,
         "written": {str(w.exercise): w.text for w in report.written},
+        "printed": {str(e): text for e, text in report.printed.items()},
     }
 
 
@@ -41,6 +42,9 @@ def as_text(report) -> str:
     lines += ["", "Written exercises (graded by hand, 0 automatic points; the reference answers are in "
                   "reference/answers.md):"]
     lines += [f"  Exercise {w.exercise}: {written_excerpt(w)}" for w in report.written]
+    for exercise, text in report.printed.items():
+        lines += ["", f"What your exercise {exercise} cells printed (for information, not graded):"]
+        lines += [f"  {line}" for line in text.splitlines()]
     if report.errors:
         lines += ["", "While running your notebook:"] + [f"  {e}" for e in report.errors]
     if report.notes:

@@ -43,6 +43,7 @@ def test_solution_gets_full_marks_on_every_code_exercise(tmp_path, capsys):
     assert set(result["exercises"]) == CODE_EXERCISES
     assert all(e["score"] == e["max_score"] > 0 for e in result["exercises"].values()), result["exercises"]
     assert result["score"] == result["max_score"] == 100
+    assert "accuracy on 1000 fresh sequences" in result["printed"]["7"]  # their own results, shown for information
     assert "100 / 100 points" in capsys.readouterr().out
 
 
