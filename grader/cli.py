@@ -13,9 +13,12 @@ def main(argv=None):
     parser.add_argument("notebook")
     parser.add_argument("--json", metavar="FILE", help="also write the result as JSON")
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout, help="seconds per cell")
+    parser.add_argument("--notebook-timeout", type=float, default=Limits.notebook_timeout,
+                        help="seconds for the whole notebook's cells")
     parser.add_argument("--memory", type=float, default=Limits.memory_bytes / 2**30, help="kernel memory limit, GiB")
     args = parser.parse_args(argv)
-    limits = Limits(cell_timeout=args.cell_timeout, memory_bytes=int(args.memory * 2**30))
+    limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+                    memory_bytes=int(args.memory * 2**30))
     try:
         report = grade_notebook(args.notebook, limits)
     except errors.GradingError as error:
