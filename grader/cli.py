@@ -1,5 +1,6 @@
 """`grade NOTEBOOK [--json FILE]`: grade one notebook and say why."""
 import argparse
+import signal
 import sys
 
 from . import errors
@@ -17,6 +18,8 @@ def main(argv=None):
                         help="seconds for the whole notebook's cells")
     parser.add_argument("--memory", type=float, default=Limits.memory_bytes / 2**30, help="kernel memory limit, GiB")
     args = parser.parse_args(argv)
+    # A terminated grader still leaves through the sessions' __exit__, which ends the kernel and its children.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
                     memory_bytes=int(args.memory * 2**30))
     try:

@@ -1,7 +1,12 @@
 """`grade` end to end: full marks for the solution, zero and a clean report for the template, the same score for a
 notebook that tampers with numpy as for its honest code, the same JSON twice, and grading through a kernel death."""
 import json
+import signal
+import subprocess
+import sys
+import time
 
+import psutil
 import pytest
 
 from grader.cli import main
@@ -84,3 +89,20 @@ def test_a_kernel_death_is_reported_and_the_rest_still_graded(tmp_path):
 def test_solution_graded_twice_with_training_gives_the_same_json(tmp_path):
     first, second = (without_timings(as_json(grade_notebook(SOLUTION))) for _ in range(2))
     assert first == second and first["score"] == 100
+
+
+def test_a_terminated_grader_leaves_no_process_of_the_student_behind(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    spawn = (f"import subprocess, time\nchild = subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
+             f"open({str(pid_file)!r}, 'w').write(str(child.pid))\ntime.sleep(600)")
+    path = write(with_cells(solution_code(), spawn), tmp_path / "spawner.ipynb")
+    grader = subprocess.Popen([sys.executable, "-m", "grader.cli", str(path)], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    kernels = psutil.Process(grader.pid).children(recursive=True)
+    child = psutil.Process(int(pid_file.read_text()))
+    grader.send_signal(signal.SIGTERM)
+    grader.wait(timeout=60)
+    _, alive = psutil.wait_procs(kernels + [child], timeout=10)
+    assert alive == []
