@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 from reference import experiments
-from reference.data import NOISE_VARIANCE
+from reference.data import NOISE_VARIANCE, sample_batch
 
 
 def test_sample_batch_draws_the_task_distribution():
-    X, Y = experiments.sample_batch(np.random.default_rng(1), 20_000, 5)
+    X, Y = sample_batch(np.random.default_rng(1), 20_000, 5)
     assert X.shape == (20_000, 5, 1) and Y.shape == (20_000, 1)
     assert np.array_equal(X[:, 0, 0], np.where(Y[:, 0] == 1.0, 1.0, -1.0))
     assert abs(Y.mean() - 0.5) < 0.02
