@@ -397,19 +397,26 @@ def gate_scenario(D, I, activation, params, xs, hs, upstream, eta):
     return result | after_update(mapped, eta)
 
 
-def gate_losses(D, I, activation, params, xs, hs, upstream, directions, offsets):
-    """Σ upstream·a over all steps, at params + offset·direction for every direction and offset (finite differences
-    of the student's own forward). A direction may also move the inputs: keys "x" and "h"."""
-    mapped = build_gate(D, I, activation)
+def losses_along(mapped, params, directions, offsets, loss):
+    """loss(direction, offset) with the parameters at params + offset·direction, for every direction and offset:
+    the raw numbers of finite differences of the student's own forward."""
     losses = np.zeros((len(directions), len(offsets)))
     for d, direction in enumerate(directions):
         for k, offset in enumerate(offsets):
             apply(mapped, {n: params[n] + offset * direction[n] for n in params})
-            xs_k = xs + offset * direction["x"]
-            hs_k = hs + offset * direction["h"]
-            driver = GateDriver(mapped)
-            losses[d, k] = sum(float(g @ driver.forward(x, h)) for x, h, g in zip(xs_k, hs_k, upstream))
+            losses[d, k] = loss(direction, offset)
     return {"losses": losses}
+
+
+def gate_losses(D, I, activation, params, xs, hs, upstream, directions, offsets):
+    """Σ upstream·a over all steps; a direction also moves the inputs (keys "x" and "h")."""
+    mapped = build_gate(D, I, activation)
+
+    def loss(direction, offset):
+        driver = GateDriver(mapped)
+        moved = zip(xs + offset * direction["x"], hs + offset * direction["h"], upstream)
+        return sum(float(g @ driver.forward(x, h)) for x, h, g in moved)
+    return losses_along(mapped, params, directions, offsets, loss)
 
 
 def lstm_forward(mapped, x, y):
@@ -431,14 +438,9 @@ def lstm_scenario(D, I, K, params, xs, ys, eta):
 
 
 def lstm_losses(D, I, K, params, x, y, directions, offsets):
-    """The student's own loss at params + offset·direction (finite differences of their forward)."""
+    """The student's own loss on one sequence."""
     mapped = build_lstm(D, I, K, T=len(x))
-    losses = np.zeros((len(directions), len(offsets)))
-    for d, direction in enumerate(directions):
-        for k, offset in enumerate(offsets):
-            apply(mapped, {n: params[n] + offset * direction[n] for n in params})
-            losses[d, k] = lstm_forward(mapped, x, y)
-    return {"losses": losses}
+    return losses_along(mapped, params, directions, offsets, lambda *_: lstm_forward(mapped, x, y))
 
 
 def rtrl_scenario(D, I, K, params, xs, ys, eta):
