@@ -9,6 +9,7 @@ Interface names used throughout (whatever the student called them):
 """
 import base64
 import dis
+import itertools
 import inspect
 import io
 import json
@@ -66,7 +67,7 @@ def positional_params(callable_):
     return [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "self"]
 
 
-FUNCTION_ARG = r"act|func|fn|phi|sigma|^f$|^df$|der|prime"
+FUNCTION_ARG = r"act|func|fn|phi|sigma|^a?f$|^af_|^df$|der|prime"
 DERIVATIVE_ARG = r"der|prime|grad|^d_?f|^df|^d_?act"
 
 
@@ -175,17 +176,31 @@ def map_gate(obj, sizes, owner_prefix=""):
     return params
 
 
+LAYOUTS = {}  # class name -> {interface name: (attribute, transposed)}, learnt where D ≠ I shows a transposition
+
+
 def construct(class_name, interface, sizes, map_params, activation=None):
-    """Try the argument orders worth trying; the first object whose parameters map onto the interface is it."""
+    """Try the argument orders worth trying; the first object whose parameters map onto the interface is it.
+
+    Where D = I a transposed W looks like an untransposed one, so the layout is learnt once at distinct sizes."""
+    if sizes["D"] == sizes["I"] and class_name not in LAYOUTS:
+        construct(class_name, interface, dict(sizes, D=2, I=3), map_params, activation)
     cls = user_namespace()[class_name]
     errors = []
     for args in constructor_candidates(cls, sizes, activation):
         try:
             obj = cls(*args)
-            return Mapped(obj, map_params(obj, sizes))
+            params = map_params(obj, sizes)
+            break
         except Exception as error:  # a wrong guess of the argument order fails somewhere in their code
             errors.append(error)
-    raise not_built(interface, errors)
+    else:
+        raise not_built(interface, errors)
+    learnt = LAYOUTS.setdefault(class_name, {n: (s.attr, s.transposed) for n, s in params.items()})
+    if sizes["D"] == sizes["I"]:
+        params = {n: s._replace(transposed=learnt[n][1]) if learnt.get(n, (None,))[0] == s.attr else s
+                  for n, s in params.items()}
+    return Mapped(obj, params)
 
 
 def not_built(interface, errors):
@@ -299,9 +314,10 @@ class GateDriver:
     def forward(self, x, h):
         step = len(self.inputs)
         self.inputs.append((x, h))
+        lengths = {n: len(v) for n, v in vars(self.m.obj).items() if isinstance(v, list)}
         a = call_method(self.m.obj.forward, [x, h], step)
         if a is None:
-            a = stored_activation(self.m.obj, step)
+            a = stored_activation(self.m.obj, step, lengths)
         return np.asarray(a, dtype=float).reshape(-1)
 
     def backward(self, grad_a):
@@ -333,11 +349,14 @@ def call_method_backward(method, grad, step, x, h):
     return out[0], out[1]
 
 
-def stored_activation(obj, step):
+def stored_activation(obj, step, lengths_before):
+    """Where a forward that returns nothing left its activation: appended to a list, or stored at index `step`."""
     for name in ("a", "out", "output", "y", "act", "activation", "activations", "A"):
         value = getattr(obj, name, None)
-        if isinstance(value, (list, dict)) and value:
-            return value[step] if not isinstance(value, list) or step < len(value) else value[-1]
+        if isinstance(value, list) and value:
+            return value[-1] if len(value) > lengths_before.get(name, 0) else value[step]
+        if isinstance(value, dict) and value:
+            return value[step]
         if isinstance(value, np.ndarray):
             return value[step] if value.ndim == 2 else value
     raise AdapterError("Gate.forward returned nothing and no stored activation was found")
@@ -492,8 +511,7 @@ def data_samples(T, n, seed):
     np.random.seed(seed)
     source = user_namespace()["generate_data"](T)
     is_generator = inspect.isgenerator(source)
-    iterator = iter(source)
-    pairs = [next(iterator) for _ in range(n)]
+    pairs = list(itertools.islice(iter(source), n))  # a list of fewer pairs is judged on what it holds
     X = np.array([np.asarray(x, dtype=float).reshape(T, -1) for x, _ in pairs])
     Y = np.array([np.asarray(y, dtype=float).reshape(-1) for _, y in pairs])
     shapes = np.array([[np.shape(x) == (T, 1), np.shape(y) == (1,)] for x, y in pairs])

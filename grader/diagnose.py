@@ -37,7 +37,17 @@ def gate_variants(activation):
                 lambda args: expected.gate(**args, activations=buggy)),
         Variant("gradient sign", "the gradient has the wrong sign",
                 lambda args: scaled(expected.gate(**args), -1.0)),
+        Variant("assigned", "backward assigns (=) the parameter gradients instead of adding (+=) to them: only the "
+                "last backward call counts", lambda args: expected.gate(**first_step_only(args))),
+        Variant("order", "backward undoes the forward calls in the wrong order: it must take the most recent "
+                "forward call's inputs first (pop() from the end, not pop(0))",
+                lambda args: expected.gate(**dict(args, xs=args["xs"][::-1], hs=args["hs"][::-1]))),
     ]
+
+
+def first_step_only(args):
+    """Backward runs in reverse, so with `=` the buffers end with the contribution of the first step alone."""
+    return dict(args, xs=args["xs"][:1], hs=args["hs"][:1], upstream=args["upstream"][:1])
 
 
 OUTPUT_DERIVATIVE = ("an activation's derivative is applied to its output instead of its input (σ'(s) = σ(s)(1-σ(s)) "
@@ -63,10 +73,13 @@ def network_variants(method):
         Variant("added twice", "the gates' gradients are added twice (in the gates and again in the network)",
                 lambda p, xs, ys: scaled(expected.lstm(p, xs, ys, method), 2.0, losses=False, only_gates=True)),
         Variant("off by one", "ŷ(T) is computed from h(T-1) instead of h(T): the last step is left out",
-                lambda p, xs, ys: expected.lstm(p, xs[:, :-1], ys, method) if xs.shape[1] > 1 else None),
-        Variant("bias left out", "the biases are left out of the pre-activations",
-                lambda p, xs, ys: expected.lstm({n: 0 * v if n.startswith("b") or n.endswith(".b") else v
-                                                for n, v in p.items()}, xs, ys, method)),
+                lambda p, xs, ys: expected.lstm(p, xs[:, :-1], ys, method) if method == "bptt" else None),
+        Variant("bias left out", "the gates' biases are left out of the pre-activations",
+                lambda p, xs, ys: expected.lstm({n: 0 * v if n in GATE_BIASES else v for n, v in p.items()},
+                                                xs, ys, method)),
+        Variant("BCE inner sign", "a wrong sign inside the cross-entropy: L = -[y log ŷ + (1-y) log(1-ŷ)], "
+                "both terms with the same sign", lambda p, xs, ys: {"losses": np.where(
+                    ys[:, 0] == 1.0, 1.0, -1.0) * expected.lstm(p, xs, ys, method)["losses"]}),
         Variant("loss at every step", "the loss is summed over every step instead of taken at the last step only",
                 lambda p, xs, ys: summed_over_prefixes(p, xs, ys, method) if xs.shape[1] > 1 else None),
         Variant("full BPTT", "the gradient is the full BPTT gradient, not the LSTM learning method's truncated one",
@@ -89,13 +102,16 @@ def scaled(values, factor, losses=True, only_gates=False):
     return out
 
 
+GATE_BIASES = {"z.b", "i.b", "o.b", "b_z", "b_i", "b_o"}
+
+
 def matching(variants, student, key, *inputs):
     """The sentences of the variants whose `key` ("losses" or "grads") the student's numbers match."""
     found = []
     for variant in variants:
         with np.errstate(all="ignore"):
             values = variant.compute(*inputs)
-        if values is None:
+        if values is None or key not in values:
             continue
         want = values[key]
         if isinstance(want, dict):
@@ -113,8 +129,9 @@ GROUP_HINTS = (
      "with each step's δ (the order in which stored activations are used)"),
     (lambda wrong: all("o" in n.replace("W_y", "").replace("b_y", "") for n in wrong),
      "only the output gate is off: δ_o(t) = dL/dh(t) ⊙ tanh(c(t)) ⊙ σ'(s_o(t))"),
-    (lambda wrong: not any("o" in n for n in wrong) and any("R" in n for n in wrong) and len(wrong) >= 4,
-     "the z and i gates are off: check the error carried through the cell, dL/dc(t) = ... + dL/dc(t+1)"),
+    (lambda wrong: all(n.startswith(("z.", "i.")) or n.endswith(("_z", "_i")) for n in wrong),
+     "only the z and i gates are off: check the error carried through the cell, dL/dc(t) = dL/dh(t) ⊙ o(t) ⊙ "
+     "(1 - tanh²(c(t))) + dL/dc(t+1)"),
 )
 
 

@@ -29,6 +29,8 @@ def protocol(ctx):
 def distribution(ctx):
     got = samples(ctx)
     X, Y = got["X"][:, :, 0], got["Y"][:, 0]
+    if len(Y) < 200:
+        raise Failed(f"generate_data({LENGTH}) gave only {len(Y)} sequences; it should keep yielding new ones.")
     if not np.array_equal(X[:, 0], np.where(Y == 1.0, 1.0, -1.0)) or not set(np.unique(Y)) <= {0.0, 1.0}:
         raise Failed("The first element must be +1 for label 1 and -1 for label 0, and the labels 1.0 or 0.0.")
     balance = stats.binomtest(int(Y.sum()), len(Y), 0.5).pvalue
