@@ -135,6 +135,13 @@ GROUP_HINTS = (
 )
 
 
+GROUP_HINTS += (
+    (lambda wrong: len(wrong) >= 6 and not wrong & {"W_y", "b_y"},
+     "every gate is off while the output layer is right: backward must walk the steps in reverse order, t = T..1, "
+     "pairing each step with its own stored activations"),
+)
+
+
 def group_hint(wrong):
     wrong = set(wrong)
     return next((hint for applies, hint in GROUP_HINTS if applies(wrong)), None)
