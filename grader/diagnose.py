@@ -28,6 +28,15 @@ def derivative_of_output(activation, derivative):
     return lambda s: derivative(activation(s))
 
 
+def derivative_without_bias(derivative, b):
+    """The bug of recomputing the pre-activation in backward as W x + R h, without the bias: φ'(s - b)."""
+    return lambda s: derivative(s - b)
+
+
+BACKWARD_WITHOUT_BIAS = ("backward recomputes the pre-activation without the bias: the derivative must be taken at "
+                         "s = W x + R h + b, the same s as in forward")
+
+
 def gate_variants(activation):
     f, d = expected.ACTIVATIONS[activation]
     buggy = dict(expected.ACTIVATIONS) | {activation: (f, derivative_of_output(f, d))}
@@ -35,6 +44,9 @@ def gate_variants(activation):
         Variant("derivative of the output", "the activation's derivative is applied to its output φ(s) instead of "
                 "its input s (for tanh, 1 - tanh²(s) = 1 - a², not 1 - tanh²(a))",
                 lambda args: expected.gate(**args, activations=buggy)),
+        Variant("bias left out in backward", BACKWARD_WITHOUT_BIAS, lambda args: expected.gate(
+            **args, activations=expected.ACTIVATIONS | {
+                activation: (f, derivative_without_bias(d, args["params"]["b"]))})),
         Variant("gradient sign", "the gradient has the wrong sign",
                 lambda args: scaled(expected.gate(**args), -1.0)),
         Variant("assigned", "backward assigns (=) the parameter gradients instead of adding (+=) to them: only the "
@@ -74,6 +86,9 @@ def network_variants(method):
                 lambda p, xs, ys: scaled(expected.lstm(p, xs, ys, method), 2.0, losses=False, only_gates=True)),
         Variant("off by one", "ŷ(T) is computed from h(T-1) instead of h(T): the last step is left out",
                 lambda p, xs, ys: expected.lstm(p, xs[:, :-1], ys, method) if method == "bptt" else None),
+        Variant("bias left out in backward", BACKWARD_WITHOUT_BIAS, lambda p, xs, ys: expected.lstm(
+            p, xs, ys, method, derivatives={g: derivative_without_bias(expected.ACTIVATIONS[a][1], p[bias])
+                                            for g, a, bias in GATE_DERIVATIVES[method]})),
         Variant("bias left out", "the gates' biases are left out of the pre-activations",
                 lambda p, xs, ys: expected.lstm({n: 0 * v if n in GATE_BIASES else v for n, v in p.items()},
                                                 xs, ys, method)),
@@ -102,7 +117,11 @@ def scaled(values, factor, losses=True, only_gates=False):
     return out
 
 
-GATE_BIASES = {"z.b", "i.b", "o.b", "b_z", "b_i", "b_o"}
+GATE_DERIVATIVES = {  # gate, its activation, its bias's name in the LSTM's and in LSTM_RTRL's interface
+    "bptt": (("z", "tanh", "z.b"), ("i", "sigmoid", "i.b"), ("o", "sigmoid", "o.b")),
+    "rtrl": (("z", "tanh", "b_z"), ("i", "sigmoid", "b_i"), ("o", "sigmoid", "b_o")),
+}
+GATE_BIASES = {bias for gates in GATE_DERIVATIVES.values() for _, _, bias in gates}
 
 
 def matching(variants, student, key, *inputs):

@@ -45,21 +45,19 @@ class NotANotebook(GradingError):
 
 
 class KernelDied(GradingError):
-    """Python itself stopped (os._exit, a crash in native code, memory exhaustion, or killed by the grader)."""
+    """Python itself stopped during a grader's call (os._exit, a crash in native code, memory exhaustion), or ignored
+    the interrupt after a timeout. ``recovered``: the grader replayed the notebook in a new kernel for what follows."""
 
-    def __init__(self, cell_index: int | None, source_excerpt: str) -> None:
-        super().__init__(cell_index, source_excerpt)
-        self.cell_index, self.source_excerpt = cell_index, source_excerpt
+    def __init__(self, what: str, recovered: bool) -> None:
+        super().__init__(what, recovered)
+        self.what, self.recovered = what, recovered
 
     def sentence(self) -> str:
-        where = (
-            f"cell {self.cell_index + 1} (`{self.source_excerpt}`)"
-            if self.cell_index is not None
-            else f"`{self.source_excerpt}`"
-        )
+        then = ("the grader started it again and re-ran your notebook for the checks that follow"
+                if self.recovered else "so the grader could not go on with your code")
         return (
-            f"Python stopped while running {where}, so the grader could not go on; "
-            "look there for os._exit/exit calls, endless loops, crashes in native code or very large memory use."
+            f"Python stopped while the grader was {self.what}, {then}; look for os._exit/exit calls, crashes in "
+            "native code, very large memory use, or an endless loop that swallows KeyboardInterrupt."
         )
 
 

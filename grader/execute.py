@@ -17,12 +17,13 @@ behind, monkeypatch anything, or print fake results. ``KernelSession`` therefore
   ``json.dumps``, so that ``json.dumps = ...`` in a notebook cannot garble the kernel's messages;
 * on exit kills every process whose environment carries the token, and their process groups.
 
-Call-timeout recovery: a call that does not finish in time is interrupted; if the kernel is idle again
-within ``INTERRUPT_GRACE`` seconds the session goes on with the student's definitions intact. Otherwise
-(the code swallows KeyboardInterrupt) the kernel is restarted, and since the student's definitions are
-then gone, every later ``call`` raises ``KernelDied`` naming the call that caused it. The same holds
-when the kernel dies during a call. Re-running the notebook instead was rejected: it may take as
-long as the notebook's whole time budget and can fail differently the second time.
+Call recovery: a call that does not finish in time is interrupted; if the kernel is idle again within
+``INTERRUPT_GRACE`` seconds the session goes on with the student's definitions intact. Otherwise (the
+code swallows KeyboardInterrupt), and when the kernel dies during a call, the kernel is restarted and
+the notebook's finished cells are replayed, then the grader's setup (``install``), so that the later
+calls find the student's definitions again; only the call that lost the kernel fails. Replays during
+calls share one budget, the notebook's time limit: once it is spent, or if a replay loses the kernel
+again, every later ``call`` raises ``KernelDied`` naming what the grader was doing when it was lost.
 """
 
 from __future__ import annotations
@@ -285,7 +286,7 @@ class _Client(NotebookClient):
                 task.cancel()
             await asyncio.gather(*leftovers, return_exceptions=True)
         if lost:
-            error += "; Python was restarted, earlier definitions are gone"
+            error += "; Python was restarted and the cells that had finished were run again"
         return _Execution(outcome, error, monotonic() - start, self._text.text(), self._payload, lost)
 
     def _keep_reply(self, cell: Any, cell_index: int, execute_reply: dict[str, Any]) -> None:
@@ -350,7 +351,10 @@ class KernelSession:
         self.token = secrets.token_hex(16)
         self._root: str | None = None
         self._client: _Client | None = None
-        self._lost_in: str | None = None  # excerpt of the call after which the student's definitions were gone
+        self._runs: list[CellRun] = []  # the notebook's cells as first run: what a replay runs again
+        self._setup: list[str] = []  # grader code run again after every replay (``install``)
+        self._replay_seconds = 0.0  # spent replaying after calls lost the kernel
+        self._lost_in: str | None = None  # what the grader was doing when the kernel was lost for good
 
     def __enter__(self) -> KernelSession:
         self._root = tempfile.mkdtemp(prefix="grader-")
@@ -375,7 +379,14 @@ class KernelSession:
 
     def run_notebook(self) -> list[CellRun]:
         """Run every code cell in order; failures are recorded and execution goes on."""
-        return run_sync(self._async_run_notebook)()
+        self._runs = run_sync(self._async_run_notebook)()
+        return self._runs
+
+    def install(self, code: str, what: str) -> dict[str, object]:
+        """``call`` grader setup code, now and again after every replay."""
+        result = self.call(code, what=what)
+        self._setup.append(code)
+        return result
 
     def call(self, code: str, timeout: float = 60.0, what: str | None = None) -> dict[str, object]:
         """Run grader ``code``, which must assign a dict to ``result``, against the student's definitions.
@@ -388,16 +399,13 @@ class KernelSession:
         compile(code, "<grader call>", "exec")  # a mistake in grader code must not be blamed on the student
         what = what or f"running `{excerpt(code)}`"
         if self._lost_in is not None:
-            raise KernelDied(None, self._lost_in)
-        nonce = secrets.token_hex(16)
-        source = f"__import__('_grader_{self.token}').call({code!r}, {nonce!r})"
-        run = run_sync(self._async_execute)(source, timeout, nonce=nonce)
-        if run.kernel_lost:
-            self._lost_in = excerpt(code)
+            raise KernelDied(self._lost_in, recovered=False)
+        run = self._execute_call(code, timeout)
+        recovered = run.kernel_lost and self._recover(what)
         if run.outcome == "timeout":
             raise CallTimeout(timeout, what)
         if run.outcome == "kernel_died":
-            raise KernelDied(None, excerpt(code))
+            raise KernelDied(what, recovered)
         if run.payload is None:
             raise NoResult(what)
         if run.payload.get("ok") is not True:
@@ -409,6 +417,27 @@ class KernelSession:
         if not isinstance(result, dict):
             raise NoResult(what)
         return result
+
+    def _execute_call(self, code: str, timeout: float) -> _Execution:
+        nonce = secrets.token_hex(16)
+        source = f"__import__('_grader_{self.token}').call({code!r}, {nonce!r})"
+        return run_sync(self._async_execute)(source, timeout, nonce=nonce)
+
+    def _recover(self, what: str) -> bool:
+        """In the kernel that replaced a lost one, replay the notebook and the grader's setup within what is left of
+        the replay budget; whether that worked. If not, the session is lost for every later call."""
+        start = monotonic()
+        deadline = start + self.limits.notebook_timeout - self._replay_seconds
+        replayed = run_sync(self._async_replay)(self._runs, deadline)
+        for code in self._setup if replayed else []:
+            run = self._execute_call(code, PRELUDE_TIMEOUT)
+            if run.kernel_lost or (run.payload or {}).get("ok") is not True:
+                replayed = False
+                break
+        self._replay_seconds += monotonic() - start
+        if not replayed or self._replay_seconds >= self.limits.notebook_timeout:
+            self._lost_in = what
+        return self._lost_in is None
 
     async def _async_start(self, workdir: str) -> None:
         client = self._client
@@ -468,17 +497,21 @@ class KernelSession:
         return runs
 
     async def _async_replay(self, runs: list[CellRun], deadline: float) -> None:
-        """After a restart, run again the cells that had finished, so that their definitions are back for grading.
+        """After a restart, run again the cells that had finished, so that their definitions are back for grading;
+        whether every one of them ran again before ``deadline`` without losing the kernel.
 
-        Their outcomes stay as first recorded; a replay that loses the kernel again ends the replay.
+        Their outcomes stay as first recorded; a replayed cell that times out or loses the kernel ends the replay.
         """
         for earlier in runs:
-            remaining = deadline - monotonic()
-            if earlier.outcome not in ("ok", "error") or remaining <= 0:
+            if earlier.outcome not in ("ok", "error"):
                 continue
+            remaining = deadline - monotonic()
+            if remaining <= 0:
+                return False
             replay = await self._async_execute(earlier.source, min(self.limits.cell_timeout, remaining))
-            if replay.kernel_lost:
-                return
+            if replay.kernel_lost or replay.outcome == "timeout":
+                return False
+        return True
 
     async def _async_execute(self, source: str, seconds: float, **options: Any) -> _Execution:
         run = await self._client.async_run(source, seconds, **options)

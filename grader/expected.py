@@ -35,12 +35,14 @@ def gate(D, I, activation, params, xs, hs, upstream, activations=ACTIVATIONS):
             "grads": {"W": g.dW, "R": g.dR, "b": g.db}}
 
 
-def lstm(params, xs, ys, method="bptt", activations=ACTIVATIONS):
+def lstm(params, xs, ys, method="bptt", activations=ACTIVATIONS, derivatives=None):
     """Per-sequence losses and the gradient summed over the sequences (full BPTT, or RTRL under the LSTM learning
-    method), by interface name; `activations` swaps the derivatives the diagnosis tries."""
+    method), by interface name; `activations`, or `derivatives` per gate ("z", "i", "o"), swap the derivatives the
+    diagnosis tries."""
     flat = {lstm_name(n): v for n, v in params.items()}
     losses, grads = [], {n: 0.0 for n in params}
-    derivatives = {"z": activations["tanh"][1], "i": activations["sigmoid"][1], "o": activations["sigmoid"][1]}
+    derivatives = derivatives or {"z": activations["tanh"][1], "i": activations["sigmoid"][1],
+                                  "o": activations["sigmoid"][1]}
     for x, y in zip(xs, ys):
         gradient = batched.bptt_gradient if method == "bptt" else batched.rtrl_gradient
         loss, g = gradient(flat, x[None], y[None], derivatives)

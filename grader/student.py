@@ -46,7 +46,7 @@ class Student:
         self.session = session
         self.call_timeout = call_timeout
         self.name = f"_grader_adapter_{secrets.token_hex(8)}"
-        self.session.call(  # a module of its own, outside the student's namespace, that later calls import
+        self.session.install(  # a module of its own, outside the student's namespace, that later calls import
             "import sys, types\n"
             f"adapter = types.ModuleType({self.name!r})\n"
             f"exec(compile({ADAPTER_SOURCE!r}, 'grader-adapter', 'exec'), adapter.__dict__)\n"

@@ -7,6 +7,7 @@ Every notebook starts from reference/template.ipynb (students download the templ
 written answers replaced by one student's work. Six students wrote correct solutions in different styles (BASES);
 every other submission is one of them with one realistic bug (VARIANTS), written as text replacements in their
 cells, so that a reviewer reads each bug as a small diff and the rest of the notebook stays that student's code.
+An old text "FIRST LINES\n...\nLAST LINES" stands for the whole passage from the first to the last (long rewrites).
 
 The expected results say what each bug SHOULD cost, not what the grader currently reports:
     full_marks      exercises that must keep full marks (all code exercises minus `lose` minus `free`)
@@ -1649,6 +1650,12 @@ class LSTM:
         self.i = Gate(input_size, hidden_size, sigmoid, sigmoid_prime)
         self.o = Gate(input_size, hidden_size, sigmoid, sigmoid_prime)''')],
       lose=[6], failed=["lstm.bptt"], free=[7]),
+    V("backward_no_bias", "frank", "Gate.backward recomputes the pre-activation without the bias b",
+      [("ex04-code-1", "s = self.W @ x + self.R @ h + self.b    # pre-activation, computed again",
+        "s = self.W @ x + self.R @ h    # pre-activation, computed again")],
+      lose=[4, 6], failed=["gate.backward_inputs", "gate.backward_params", "gate.finite_differences", "lstm.bptt",
+                           "lstm.finite_differences"],
+      diagnosis={"gate.backward_params": "without the bias", "lstm.bptt": "without the bias"}, free=[7]),
     V("rtrl_tanh_der_output", "bob", "LSTM_RTRL: tanh' applied to z = tanh(s_z) instead of s_z in the sensitivities",
       [("ex10-code-1", "dz = i * (1 - z ** 2)", "dz = i * (1 - np.tanh(z) ** 2)")],
       lose=[10], failed=["rtrl.gradient"], diagnosis={"rtrl.gradient": "applied to its output"}, free=[11]),
@@ -1936,33 +1943,7 @@ for n in range(300):
     self.dc_dW_i, self.dc_dR_i, self.dc_db_i = np.zeros((I, D)), np.zeros((I, I)), np.zeros(I)''',
         '''    self.steps = []   # everything since reset, for going back through the sequence'''),
        ("ex10-code-1", '''    self.c = self.c + z * i
-    a_z = i * (1 - z ** 2)
-    a_i = z * i * (1 - i)
-    self.dc_dW_z += np.outer(a_z, x_t)
-    self.dc_dR_z += np.outer(a_z, h_prev)
-    self.dc_db_z += a_z
-    self.dc_dW_i += np.outer(a_i, x_t)
-    self.dc_dR_i += np.outer(a_i, h_prev)
-    self.dc_db_i += a_i
-    tanh_c = np.tanh(self.c)
-    self.h = tanh_c * o
-    y_hat = sigmoid(self.W_y.dot(self.h) + self.b_y)
-    if y is not None:
-        e = y_hat - y
-        self.dW_y += np.outer(e, self.h)
-        self.db_y += e
-        dh = self.W_y.T.dot(e)
-        dc = dh * o * (1 - tanh_c ** 2)
-        self.dW_z += dc[:, None] * self.dc_dW_z
-        self.dR_z += dc[:, None] * self.dc_dR_z
-        self.db_z += dc * self.dc_db_z
-        self.dW_i += dc[:, None] * self.dc_dW_i
-        self.dR_i += dc[:, None] * self.dc_dR_i
-        self.db_i += dc * self.dc_db_i
-        d_o = dh * tanh_c * o * (1 - o)
-        self.dW_o += np.outer(d_o, x_t)
-        self.dR_o += np.outer(d_o, h_prev)
-        self.db_o += d_o
+...
     return y_hat''', '''    self.c = self.c + z * i
     self.h = np.tanh(self.c) * o
     self.steps.append((x_t, h_prev, z, i, o, self.c))
@@ -2030,20 +2011,7 @@ for n in range(300):
     V("diverges", "bob", "correct code; the student's own training sums gradients over 1000 sequences with a large "
       "rate and diverges (the grader's checks train on their own)",
       [("ex07-experiment-1", '''T = 10
-I = 8
-lstm = LSTM(1, I, 1, T)
-data = generate_data(T)
-eta = 0.5
-batch = 10
-for step in range(30):    # 300 sequences
-    lstm.zero_grad()
-    total = 0
-    for _ in range(batch):
-        x, y = next(data)
-        total += lstm.forward(x, y)
-        lstm.backward()
-    lstm.update(eta / batch)
-    if step % 10 == 0:
+...
         print(step, total / batch)''', '''T = 5
 I = 8
 lstm = LSTM(1, I, 1, T)
@@ -2113,14 +2081,23 @@ def edited(student, variant):
             matches = [e for e in extra if e[0] == key]
             assert matches, f"{variant.name}: no cell {key} in {student.name}"
             source = matches[0][3]
-        count = source.count(old)
-        assert count == 1, f"{variant.name}: {count} occurrences in {key} of {old!r}"
-        source = source.replace(old, new)
+        source = source.replace(passage(source, old, variant.name), new)
         if key in code:
             code[key] = source
         else:
             matches[0][3] = source
     return Student(variant.name, variant.description, code, student.answers, [tuple(e) for e in extra])
+
+
+def passage(source, old, variant_name):
+    """The text `old` names in `source`, which must occur exactly once: `old` itself, or for "FIRST\n...\nLAST" the
+    passage from FIRST through the next LAST."""
+    first, _, last = old.partition("\n...\n")
+    count = source.count(first)
+    assert count == 1, f"{variant_name}: {count} occurrences of {first!r}"
+    start = source.index(first)
+    end = source.index(last, start + len(first)) + len(last) if last else start + len(first)
+    return source[start:end]
 
 
 def build_notebook(student):

@@ -260,6 +260,16 @@ def sigmoid_derivative(s):
     a = sigmoid(s)
     return sigmoid(a) * (1 - sigmoid(a))  # the derivative taken at the gate's output
 """, "applied to its output"),
+    "bias left out when backward recomputes the pre-activation": ("lstm.bptt", """
+def backward_recomputing_without_bias(self, grad_a):
+    x, h, _ = self.cache.pop()
+    delta = grad_a * self.activation_derivative(self.W @ x + self.R @ h)
+    self.dW += np.outer(delta, x)
+    self.dR += np.outer(delta, h)
+    self.db += delta
+    return self.W.T @ delta, self.R.T @ delta
+Gate.backward = backward_recomputing_without_bias
+""", "without the bias"),
     "gate gradients added twice": ("lstm.bptt", """
 _backward = LSTM.backward
 def backward_adds_gate_gradients_again(self):

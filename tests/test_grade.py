@@ -1,5 +1,5 @@
 """`grade` end to end: full marks for the solution, zero and a clean report for the template, the same score for a
-notebook that tampers with numpy as for its honest code, the same JSON twice, and grading through a kernel death."""
+notebook that tampers with numpy as for its honest code, the same JSON twice, and grading through kernel deaths."""
 import json
 import signal
 import subprocess
@@ -70,7 +70,8 @@ def test_tampering_with_numpy_scores_exactly_as_the_honest_code(tmp_path):
 
 
 def test_the_same_notebook_graded_twice_gives_the_same_json(tmp_path):
-    path = write(with_cells(solution_code(), ASCENT_IN_GATES), tmp_path / "student.ipynb")
+    reseeds = "np.random.seed()  # from the clock: constructors draw differently in every grading"
+    path = write(with_cells(solution_code(), ASCENT_IN_GATES, reseeds), tmp_path / "student.ipynb")
     first, second = (without_timings(as_json(grade_notebook(path, checks=FAST_CHECKS))) for _ in range(2))
     assert first == second
 
@@ -83,6 +84,26 @@ def test_a_kernel_death_is_reported_and_the_rest_still_graded(tmp_path):
     report = grade_notebook(write(dying, tmp_path / "dying.ipynb"), checks=FAST_CHECKS)
     assert any("died" in e or "stopped" in e for e in report.errors), report.errors
     assert report.score == report.max_score, [c.message for c in report.checks if not c.passed]
+
+
+DIES_ONCE_IN_RTRL_UPDATE = """
+import os
+solution_update = LSTM_RTRL.update
+def update(self, eta):
+    if not os.path.exists("died-once"):  # the working directory outlives the kernel
+        open("died-once", "w").close()
+        os._exit(3)
+    solution_update(self, eta)
+LSTM_RTRL.update = update
+"""
+
+
+def test_a_kernel_death_during_a_check_costs_only_that_check(tmp_path):
+    path = write(with_cells(solution_code(), DIES_ONCE_IN_RTRL_UPDATE), tmp_path / "dies-once.ipynb")
+    report = grade_notebook(path, checks=FAST_CHECKS)
+    failed = [c for c in report.checks if not c.passed]
+    assert [c.id for c in failed] == ["rtrl.update"], [c.message for c in failed]
+    assert "Python stopped" in failed[0].message and "re-ran your notebook" in failed[0].message
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 
 from reference.finite_differences import OFFSETS, directional_derivative, relative_error
 
-from .registry import Failed
+from .registry import Examples, Failed
 
 TOLERANCE = 1e-6  # norm-wise relative error allowed between a student's float64 numbers and the reference's
 ETA = 0.1
@@ -13,9 +13,16 @@ ETA = 0.1
 SCALES = (1.0, 0.1, 0.5, 2.0, 3.0)  # weight scales, in the order shrinking prefers them: few values shrink fast
 
 
+def problems(max_size=6, max_length=12, max_scale=2.0, activations=(None,)):
+    """Sizes (D = I reached as well as D ≠ I), a weight scale, a seed and (for a Gate) an activation: first the
+    smallest problem and a small one with D ≠ I and T > 1 for each activation, then drawn ones."""
+    first = [dict(D=D, I=I, T=T, scale=1.0, seed=seed, activation=a)
+             for D, I, T, seed in ((1, 1, 1, 0), (2, 3, 3, 1)) for a in activations]
+    return Examples(first, drawn_problems(max_size, max_length, max_scale, activations))
+
+
 @st.composite
-def problems(draw, max_size=6, max_length=12, max_scale=2.0, activations=(None,)):
-    """Sizes (D = I reached as well as D ≠ I), a weight scale, a seed and (for a Gate) an activation."""
+def drawn_problems(draw, max_size, max_length, max_scale, activations):
     D = draw(st.integers(1, max_size))
     I = draw(st.one_of(st.just(D), st.integers(1, max_size)))
     scales = [s for s in SCALES if s <= max_scale]

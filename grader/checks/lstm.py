@@ -93,7 +93,12 @@ def accumulate(ctx):
 
 @check("lstm.update", 6, 3, "LSTM", "update(η) moves every parameter by -η times its gradient")
 def update(ctx):
-    problem = dict(D=2, I=3, T=5, scale=1.0, seed=13)
-    params, _, _, got, want = scenario(ctx, problem)
-    require_descent("LSTM", params, got, want["grads"], LSTM_PARAMS)
+    return check_update(ctx, "LSTM", LSTM_PARAMS, seed=13)
+
+
+def check_update(ctx, what, names, seed):
+    """The body of lstm.update and rtrl.update: one update after a scenario's accumulated gradient."""
+    kind = "rtrl" if what == "LSTM_RTRL" else "lstm"
+    params, _, _, got, want = scenario(ctx, dict(D=2, I=3, T=5, scale=1.0, seed=seed), kind=kind)
+    require_descent(what, params, got, want["grads"], names)
     return "update descends"

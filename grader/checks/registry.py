@@ -2,7 +2,8 @@
 from dataclasses import dataclass, field
 from typing import Callable
 
-from hypothesis import HealthCheck, Verbosity, given, settings
+from hypothesis import HealthCheck, Verbosity, example, given, settings
+from hypothesis.strategies import SearchStrategy
 
 from ..errors import CallTimeout, KernelDied, StudentCodeError
 
@@ -51,23 +52,34 @@ def check(id, exercise, points, needs, proves):
     return register
 
 
-def for_all(strategy, max_examples):
-    """Run `body(ctx, example)` over Hypothesis-drawn examples; a failure reports the example it shrank to."""
+@dataclass(frozen=True)
+class Examples:
+    """What a check runs on: `first`, tried in order before anything is drawn (a failure there is reported as it is,
+    with no shrinking, which costs dozens of calls into the kernel), then examples drawn from `drawn`."""
+    first: list
+    drawn: SearchStrategy
+
+
+def for_all(examples, max_examples):
+    """Run `body(ctx, example)` over the first examples, then Hypothesis-drawn ones; a failure on a drawn example
+    reports the example it shrank to."""
     def decorate(body):
         def run(ctx):
             @settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
                       verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
-            @given(strategy)
-            def examples(example):
+            @given(examples.drawn)
+            def each(problem):
                 try:
-                    body(ctx, example)
+                    body(ctx, problem)
                 except (CallTimeout, KernelDied) as error:
                     raise Unrecoverable(error) from None
                 except StudentCodeError as error:
                     if error.ename in ("AdapterError", "NotImplementedError"):
                         raise Unrecoverable(error) from None
                     raise
-            examples()
-            return f"held on {max_examples} drawn examples"
+            for problem in reversed(examples.first):  # @example runs them in the order written, top first
+                each = example(problem)(each)
+            each()
+            return f"held on {len(examples.first)} small and {max_examples} drawn examples"
         return run
     return decorate

@@ -4,10 +4,9 @@ import numpy as np
 from .. import expected
 from ..diagnose import likely_cause, matching, network_variants
 from ..expected import LSTM_PARAMS
-from .common import (describe, mismatched, problems, require_close, require_descent,
-                     student_gradients)
+from .common import describe, mismatched, problems, require_close, student_gradients
 from .gate import check_uniform_init
-from .lstm import scenario as network_scenario
+from .lstm import check_update, scenario as network_scenario
 from .registry import Failed, check, for_all
 
 RTRL_PARAMS = tuple(expected.lstm_name(n) for n in LSTM_PARAMS)
@@ -29,10 +28,7 @@ def init(ctx):
 
 @check("rtrl.update", 9, 3, "LSTM_RTRL", "update(η) moves every parameter by -η times its gradient")
 def update(ctx):
-    problem = dict(D=2, I=3, T=5, scale=1.0, seed=21)
-    params, _, _, got, want = scenario(ctx, problem)
-    require_descent("LSTM_RTRL", params, got, want["grads"], RTRL_PARAMS)
-    return "update descends"
+    return check_update(ctx, "LSTM_RTRL", RTRL_PARAMS, seed=21)
 
 
 @check("rtrl.outputs", 10, 6, "LSTM_RTRL", "forward's ŷ(t) equals the reference's at every step, after reset")
