@@ -408,14 +408,14 @@ def gate_run(mapped, xs, hs, upstream):
 
 
 def gate_scenario(D, I, activation, params, xs, hs, upstream, eta):
-    """Forward n steps, backward them in reverse, read the buffers, update: everything a Gate check needs."""
-    mapped = build_gate(D, I, activation)
+    """Forward T = len(xs) steps, backward them in reverse, read the buffers, update: everything a Gate check needs."""
+    mapped = build_gate(D, I, activation, T=len(xs))
     apply(mapped, params)
     mapped.obj.zero_grad()
     a, grad_x, grad_h = gate_run(mapped, xs, hs, upstream)
     result = {"a": a, "grad_x": grad_x, "grad_h": grad_h} | {f"grad:{k}": v for k, v in interface_grads(mapped).items()}
     mapped.obj.zero_grad()
-    result["zeroed"] = np.array([float(np.abs(g).sum()) for g in interface_grads(mapped).values()])
+    result |= {f"zeroed:{k}": float(np.abs(g).sum()) for k, g in interface_grads(mapped).items()}
     gate_run(mapped, xs, hs, upstream)
     return result | after_update(mapped, eta)
 
@@ -433,7 +433,7 @@ def losses_along(mapped, params, directions, offsets, loss):
 
 def gate_losses(D, I, activation, params, xs, hs, upstream, directions, offsets):
     """Σ upstream·a over all steps; a direction also moves the inputs (keys "x" and "h")."""
-    mapped = build_gate(D, I, activation)
+    mapped = build_gate(D, I, activation, T=len(xs))
 
     def loss(direction, offset):
         driver = GateDriver(mapped)

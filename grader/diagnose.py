@@ -23,9 +23,19 @@ class Variant:
     compute: Callable  # (params, inputs) -> the values the buggy code would produce
 
 
-def derivative_of_output(activation, derivative):
+def derivative_of_output(name):
     """The bug of feeding the activation's output to a derivative that expects the pre-activation."""
-    return lambda s: derivative(activation(s))
+    f, d = expected.ACTIVATIONS[name]
+    return lambda s: d(f(s))
+
+
+OUTPUT_FORMULAS = {  # each derivative written in terms of the activation's output a
+    "tanh": lambda a: 1.0 - a**2, "sigmoid": lambda a: a * (1.0 - a), "softsign": lambda a: (1.0 - np.abs(a)) ** 2}
+
+
+def formula_on_input(name):
+    """The bug of writing the derivative in terms of the output (a(1-a), 1-a²) and feeding it the pre-activation."""
+    return OUTPUT_FORMULAS[name]
 
 
 def derivative_without_bias(derivative, b):
@@ -33,17 +43,41 @@ def derivative_without_bias(derivative, b):
     return lambda s: derivative(s - b)
 
 
+OUTPUT_DERIVATIVE = ("an activation's derivative is applied to its output instead of its input (σ'(s) = σ(s)(1-σ(s)) "
+                     "= a(1-a), but not σ'(a); 1 - tanh²(s) = 1 - z², but not 1 - tanh²(z))")
+FORMULA_ON_INPUT = ("a derivative written for the output is applied to the pre-activation s: σ'(s) = σ(s)(1-σ(s)), "
+                    "not s(1-s); tanh'(s) = 1 - tanh²(s), not 1 - s²")
 BACKWARD_WITHOUT_BIAS = ("backward recomputes the pre-activation without the bias: the derivative must be taken at "
                          "s = W x + R h + b, the same s as in forward")
+DERIVATIVE_BUGS = ((derivative_of_output, OUTPUT_DERIVATIVE), (formula_on_input, FORMULA_ON_INPUT))
+
+
+def with_derivative_bug(bug, names):
+    """The activations, with `bug` in the derivatives of those named."""
+    return {name: (f, bug(name) if name in names else d) for name, (f, d) in expected.ACTIVATIONS.items()}
+
+
+def gate_forward_variants(activation):
+    """Variants of Gate.forward's a = φ(W x + R h + b)."""
+    def without(name):
+        return lambda args: expected.gate(**dict(args, params=args["params"] | {name: 0 * args["params"][name]}))
+    others = [other for other in ("tanh", "sigmoid") if other != activation]
+    return [
+        Variant("bias left out", "the bias b is left out of W x + R h + b", without("b")),
+        Variant("R h left out", "the recurrent input R h is left out of W x + R h + b", without("R")),
+        Variant("W x left out", "the input W x is left out of W x + R h + b", without("W")),
+    ] + [Variant(f"{other} hard-coded", f"forward applies {other} whatever activation the constructor was given",
+                 lambda args, other=other: expected.gate(**args, activations=expected.ACTIVATIONS | {
+                     activation: expected.ACTIVATIONS[other]})) for other in others]
 
 
 def gate_variants(activation):
+    """Variants of Gate.backward's ∇x, ∇h and accumulated ∇W, ∇R, ∇b."""
     f, d = expected.ACTIVATIONS[activation]
-    buggy = dict(expected.ACTIVATIONS) | {activation: (f, derivative_of_output(f, d))}
     return [
-        Variant("derivative of the output", "the activation's derivative is applied to its output φ(s) instead of "
-                "its input s (for tanh, 1 - tanh²(s) = 1 - a², not 1 - tanh²(a))",
-                lambda args: expected.gate(**args, activations=buggy)),
+        Variant(f"derivative bug: {sentence}", sentence,
+                lambda args, bug=bug: expected.gate(**args, activations=with_derivative_bug(bug, [activation])))
+        for bug, sentence in DERIVATIVE_BUGS] + [
         Variant("bias left out in backward", BACKWARD_WITHOUT_BIAS, lambda args: expected.gate(
             **args, activations=expected.ACTIVATIONS | {
                 activation: (f, derivative_without_bias(d, args["params"]["b"]))})),
@@ -62,24 +96,19 @@ def first_step_only(args):
     return dict(args, xs=args["xs"][:1], hs=args["hs"][:1], upstream=args["upstream"][:1])
 
 
-OUTPUT_DERIVATIVE = ("an activation's derivative is applied to its output instead of its input (σ'(s) = σ(s)(1-σ(s)) "
-                     "= a(1-a), but not σ'(a); 1 - tanh²(s) = 1 - z², but not 1 - tanh²(z))")
-
-
-def with_output_derivative(names):
-    """The activations, with the output-derivative bug in those named."""
-    return {name: (f, derivative_of_output(f, d) if name in names else d)
-            for name, (f, d) in expected.ACTIVATIONS.items()}
+def zeroed(params, names):
+    return {n: 0 * v if n in names else v for n, v in params.items()}
 
 
 def network_variants(method):
     """Variants of the LSTM's (method "bptt") or LSTM_RTRL's ("rtrl") loss and gradient."""
-    output_derivatives = [
-        Variant(f"derivative of the output ({'/'.join(names)})", OUTPUT_DERIVATIVE,
-                lambda p, xs, ys, names=names: expected.lstm(p, xs, ys, method,
-                                                             activations=with_output_derivative(names)))
-        for names in (("tanh",), ("sigmoid",), ("tanh", "sigmoid"))]
-    return output_derivatives + [
+    derivatives = [
+        Variant(f"derivative bug ({'/'.join(names)}): {sentence}", sentence,
+                lambda p, xs, ys, bug=bug, names=names: expected.lstm(
+                    p, xs, ys, method, activations=with_derivative_bug(bug, names)))
+        for bug, sentence in DERIVATIVE_BUGS for names in (("tanh",), ("sigmoid",), ("tanh", "sigmoid"))]
+    gates = GATE_DERIVATIVES[method]
+    return derivatives + [
         Variant("BCE sign", "the cross-entropy or its derivative has the wrong sign (e = ŷ - y, L = -[y log ŷ + "
                 "(1-y) log(1-ŷ)])", lambda p, xs, ys: scaled(expected.lstm(p, xs, ys, method), -1.0)),
         Variant("added twice", "the gates' gradients are added twice (in the gates and again in the network)",
@@ -88,18 +117,31 @@ def network_variants(method):
                 lambda p, xs, ys: expected.lstm(p, xs[:, :-1], ys, method) if method == "bptt" else None),
         Variant("bias left out in backward", BACKWARD_WITHOUT_BIAS, lambda p, xs, ys: expected.lstm(
             p, xs, ys, method, derivatives={g: derivative_without_bias(expected.ACTIVATIONS[a][1], p[bias])
-                                            for g, a, bias in GATE_DERIVATIVES[method]})),
+                                            for g, a, bias in gates})),
         Variant("bias left out", "the gates' biases are left out of the pre-activations",
-                lambda p, xs, ys: expected.lstm({n: 0 * v if n in GATE_BIASES else v for n, v in p.items()},
-                                                xs, ys, method)),
+                lambda p, xs, ys: expected.lstm(zeroed(p, GATE_BIASES), xs, ys, method)),
+        Variant("R h left out", "the recurrent input R h(t-1) is left out of the gates' pre-activations",
+                lambda p, xs, ys: expected.lstm(zeroed(p, GATE_RECURRENT), xs, ys, method)),
+        Variant("z with the sigmoid", "the cell input z uses the sigmoid instead of tanh",
+                lambda p, xs, ys: expected.lstm_losses(p, xs, ys, {"z": "sigmoid"}) if method == "bptt" else None),
         Variant("BCE inner sign", "a wrong sign inside the cross-entropy: L = -[y log ŷ + (1-y) log(1-ŷ)], "
                 "both terms with the same sign", lambda p, xs, ys: {"losses": np.where(
                     ys[:, 0] == 1.0, 1.0, -1.0) * expected.lstm(p, xs, ys, method)["losses"]}),
         Variant("loss at every step", "the loss is summed over every step instead of taken at the last step only",
                 lambda p, xs, ys: summed_over_prefixes(p, xs, ys, method) if xs.shape[1] > 1 else None),
+        Variant("no recurrent path", "backward does not send dL/dh(t) back to h(t-1) through R (the Rᵀδ of every "
+                "gate): that gives the LSTM learning method's truncated gradient, not full BPTT",
+                lambda p, xs, ys: expected.lstm(p, xs, ys, "rtrl") if method == "bptt" else None),
         Variant("full BPTT", "the gradient is the full BPTT gradient, not the LSTM learning method's truncated one",
                 lambda p, xs, ys: expected.lstm(p, xs, ys, "bptt") if method == "rtrl" else None),
     ]
+
+
+def rtrl_output_variants():
+    """Variants of LSTM_RTRL's ŷ(t): one term left out of one gate's pre-activation."""
+    return [Variant(f"{kind} left out of {g}", f"{term} is left out of gate {g}'s pre-activation",
+                    lambda p, xs, name=f"{kind}_{g}": {"outputs": expected.rtrl_outputs(zeroed(p, {name}), xs)})
+            for g in "zio" for kind, term in (("R", f"R_{g} h(t-1)"), ("b", f"the bias b_{g}"))]
 
 
 def summed_over_prefixes(params, xs, ys, method):
@@ -122,6 +164,7 @@ GATE_DERIVATIVES = {  # gate, its activation, its bias's name in the LSTM's and 
     "rtrl": (("z", "tanh", "b_z"), ("i", "sigmoid", "b_i"), ("o", "sigmoid", "b_o")),
 }
 GATE_BIASES = {bias for gates in GATE_DERIVATIVES.values() for _, _, bias in gates}
+GATE_RECURRENT = {"z.R", "i.R", "o.R", "R_z", "R_i", "R_o"}
 
 
 def matching(variants, student, key, *inputs):
@@ -151,24 +194,29 @@ GROUP_HINTS = (
     (lambda wrong: all(n.startswith(("z.", "i.")) or n.endswith(("_z", "_i")) for n in wrong),
      "only the z and i gates are off: check the error carried through the cell, dL/dc(t) = dL/dh(t) ⊙ o(t) ⊙ "
      "(1 - tanh²(c(t))) + dL/dc(t+1)"),
-)
-
-
-GROUP_HINTS += (
     (lambda wrong: len(wrong) >= 6 and not wrong & {"W_y", "b_y"},
-     "every gate is off while the output layer is right: backward must walk the steps in reverse order, t = T..1, "
-     "pairing each step with its own stored activations"),
+     "every gate is off while the output layer is right, so the error sent back through time is wrong: check that "
+     "dL/dc(t) = dL/dh(t) ⊙ o(t) ⊙ (1 - tanh²(c(t))) + dL/dc(t+1) carries the cell error, and that backward walks "
+     "the steps in reverse order, t = T..1, pairing each step with its own stored activations"),
 )
 
 
-def group_hint(wrong):
+RTRL_HINTS = (  # tried before GROUP_HINTS for LSTM_RTRL, whose z and i gradients come from the sensitivities
+    (lambda wrong: all(n.endswith(("_z", "_i")) for n in wrong),
+     "only the z and i gates are off: check the sensitivities dc/dθ: they must add up (+=) the step's terms over "
+     "the sequence, use h(t-1), and start from zero at every reset"),
+)
+
+
+def group_hint(wrong, method="bptt"):
     wrong = set(wrong)
-    return next((hint for applies, hint in GROUP_HINTS if applies(wrong)), None)
+    hints = (RTRL_HINTS if method == "rtrl" else ()) + GROUP_HINTS
+    return next((hint for applies, hint in hints if applies(wrong)), None)
 
 
-def likely_cause(sentences, wrong_groups=()):
+def likely_cause(sentences, wrong_groups=(), method="bptt"):
     """One sentence for the report: the matching variants, else what the wrong parameter groups suggest."""
     if sentences:
         return " Likely cause: " + "; or ".join(sentences) + "."
-    hint = group_hint(wrong_groups) if wrong_groups else None
+    hint = group_hint(wrong_groups, method) if wrong_groups else None
     return f" Hint: {hint}." if hint else ""

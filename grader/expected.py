@@ -51,6 +51,17 @@ def lstm(params, xs, ys, method="bptt", activations=ACTIVATIONS, derivatives=Non
     return {"losses": np.array(losses), "grads": grads}
 
 
+def lstm_losses(params, xs, ys, gate_activations):
+    """Per-sequence losses of the LSTM with some gates' activations swapped ({"z": "sigmoid"}), for the diagnosis."""
+    model = reference.LSTM(xs.shape[2], params["z.b"].shape[0], params["b_y"].shape[0])
+    for name, value in params.items():
+        gate, _, kind = name.partition(".")
+        setattr(getattr(model, gate) if kind else model, kind or name, value.copy())
+    for gate, activation in gate_activations.items():
+        getattr(model, gate).activation = ACTIVATIONS[activation][0]
+    return {"losses": np.array([model.forward(x, y) for x, y in zip(xs, ys)])}
+
+
 def rtrl_outputs(params, xs):
     model = reference.LSTM_RTRL(xs.shape[2], params["b_z"].shape[0], params["b_y"].shape[0])
     for name in PARAMS:

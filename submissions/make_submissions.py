@@ -1597,24 +1597,28 @@ VARIANTS = [
     # ------------------------------------------------------------------ the gates' forward
     V("forward_no_bias", "alice", "Gate.forward leaves out the bias b",
       [("ex02-code-1", "pre = np.dot(self.W, x) + np.dot(self.R, h) + self.b", "pre = np.dot(self.W, x) + np.dot(self.R, h)")],
-      lose=[2, 5], failed=["gate.forward", "lstm.loss"], diagnosis={"lstm.loss": "bias"}, free=[4, 6, 7]),
+      lose=[2, 5], failed=["gate.forward", "lstm.loss"],
+      diagnosis={"gate.forward": "bias b is left out", "lstm.loss": "biases are left out"}, free=[4, 6, 7]),
     V("gate_no_recurrent", "dave", "Gate.forward leaves out R h",
       [("ex02-code-1", "s = self.W.dot(x) + self.R.dot(h) + self.b", "s = self.W.dot(x) + self.b")],
-      lose=[2, 5], failed=["gate.forward", "lstm.loss"], free=[4, 6, 7]),
+      lose=[2, 5], failed=["gate.forward", "lstm.loss"],
+      diagnosis={"gate.forward": "R h is left out", "lstm.loss": "R h(t-1) is left out"}, free=[4, 6, 7]),
     V("z_sigmoid", "alice", "the LSTM's cell input z uses the sigmoid instead of tanh",
       [("ex05-code-1", "self.z = Gate(input_size, hidden_size, tanh, tanh_derivative)        # cell input",
         "self.z = Gate(input_size, hidden_size, sigmoid, sigmoid_derivative)  # cell input")],
-      lose=[5], failed=["lstm.loss"], free=[6, 7]),
+      lose=[5], failed=["lstm.loss"], diagnosis={"lstm.loss": "z uses the sigmoid"}, free=[6, 7]),
     V("rtrl_o_no_recurrent", "alice", "LSTM_RTRL's output gate leaves out R_o h(t-1)",
       [("ex10-code-1", "s_o = self.W_o @ x_t + self.R_o @ h_prev + self.b_o", "s_o = self.W_o @ x_t + self.b_o")],
-      lose=[10], failed=["rtrl.outputs"], free=[11]),
+      lose=[10], failed=["rtrl.outputs"], diagnosis={"rtrl.outputs": "R_o h(t-1) is left out"}, free=[11]),
     V("activation_hardcoded", "dave", "Gate.forward ignores the activation passed in (tanh or else the sigmoid)",
       [("ex02-code-1", '''    self.history.append((x, h, s))
     return self.phi(s)''', '''    self.history.append((x, h, s))
     if self.phi is tanh:
         return np.tanh(s)
     return 1.0 / (1.0 + np.exp(-s))   # sigmoid''')],
-      lose=[2], failed=["gate.activation"], diagnosis={"gate.activation": "activation passed to the constructor"},
+      lose=[2], failed=["gate.forward", "gate.activation"],
+      diagnosis={"gate.forward": "whatever activation the constructor was given",
+                 "gate.activation": "activation passed to the constructor"},
       free=[4]),  # backward uses the derivative passed in, so it disagrees with this forward (finite differences)
 
     # ------------------------------------------------------------------ activation derivatives
@@ -1649,7 +1653,7 @@ class LSTM:
         self.z = Gate(input_size, hidden_size, tanh, tanh_derivative)
         self.i = Gate(input_size, hidden_size, sigmoid, sigmoid_prime)
         self.o = Gate(input_size, hidden_size, sigmoid, sigmoid_prime)''')],
-      lose=[6], failed=["lstm.bptt"], free=[7]),
+      lose=[6], failed=["lstm.bptt"], diagnosis={"lstm.bptt": "not s(1-s)"}, free=[7]),
     V("backward_no_bias", "frank", "Gate.backward recomputes the pre-activation without the bias b",
       [("ex04-code-1", "s = self.W @ x + self.R @ h + self.b    # pre-activation, computed again",
         "s = self.W @ x + self.R @ h    # pre-activation, computed again")],
@@ -1674,7 +1678,7 @@ class LSTM:
         self.i.backward(di)
         self.o.backward(do)
         dh = np.zeros(self.hidden_size)   # only h(T) is connected to the output''')],
-      lose=[6], failed=["lstm.bptt"], free=[7]),
+      lose=[6], failed=["lstm.bptt"], diagnosis={"lstm.bptt": "through R"}, free=[7]),
     V("bptt_delta_o_no_tanh", "alice", "BPTT: the output gate's delta misses the factor tanh(c(t))",
       [("ex06-code-1", "do = dh * tc", "do = dh")],
       lose=[6], failed=["lstm.bptt"], diagnosis={"lstm.bptt": "output gate"}, free=[7]),
@@ -1732,7 +1736,7 @@ class LSTM:
         self.db_y += e
         dh = dh + np.dot(self.W_y.T, e)
         tc = np.tanh(self.c_list[t])''')],
-      lose=[5], failed=["lstm.loss"], free=[6, 7]),
+      lose=[5], failed=["lstm.loss"], diagnosis={"lstm.loss": "every step"}, free=[6, 7]),
 
     # ------------------------------------------------------------------ state and order
     V("state_kept", "alice", "h and c are kept across forward calls (no reset at the start of a sequence)",
@@ -1762,7 +1766,7 @@ class LSTM:
     x, h, pre = self.memory.pop()''', '''    # take the stored forward call
     x, h, pre = self.memory.pop(0)''')],
       lose=[4, 6], failed=["gate.backward_inputs", "gate.backward_params", "lstm.bptt"],
-      diagnosis={"gate.backward_params": "order"}, free=[7]),
+      diagnosis={"lstm.bptt": "reverse order", "gate.backward_params": "order"}, free=[7]),
     V("backward_forward_order", "bob", "LSTM.backward iterates t forward instead of reversed",
       [("ex06-code-1", "for t in reversed(range(T)):", "for t in range(T):")],
       lose=[6], failed=["lstm.bptt"], diagnosis={"lstm.bptt": "order"}, free=[7]),
@@ -1794,7 +1798,7 @@ class LSTM:
     self.db = np.zeros_like(self.b)''', '''def zero_grad(self):
     self.dW = np.zeros_like(self.W)
     self.dR = np.zeros_like(self.R)''')],
-      lose=[4], failed=["gate.zero_grad"], free=[7]),
+      lose=[4], failed=["gate.zero_grad"], diagnosis={"gate.zero_grad": "gradient of b is not zero"}, free=[7]),
     V("update_ascent", "alice", "Gate.update adds the gradient (+=): gradient ascent",
       [("ex04-code-1", '''    self.W = self.W - eta * self.dW
     self.R = self.R - eta * self.dR
@@ -1890,7 +1894,7 @@ for n in range(300):
         self.sR_i[n] = dc_dsi[n] * h_prev
         self.sb_z[n] = dc_dsz[n]
         self.sb_i[n] = dc_dsi[n]''')],
-      lose=[10], failed=["rtrl.gradient"], free=[11]),
+      lose=[10], failed=["rtrl.gradient"], diagnosis={"rtrl.gradient": "sensitivities"}, free=[11]),
     V("rtrl_h_current", "bob", "LSTM_RTRL: the R sensitivities and dR_o use h(t) instead of h(t-1)",
       [("ex10-code-1", '''    self.c = self.c + z * i
     # sensitivities of c(t)''', '''    self.c = self.c + z * i
@@ -1918,7 +1922,7 @@ for n in range(300):
         self.sW_z, self.sR_z, self.sb_z = np.zeros((self.I, self.D)), np.zeros((self.I, self.I)), np.zeros(self.I)
         self.sW_i, self.sR_i, self.sb_i = np.zeros((self.I, self.D)), np.zeros((self.I, self.I)), np.zeros(self.I)''',
         '''        self.c = np.zeros(self.I)''')],
-      lose=[10], failed=["rtrl.gradient"], free=[11]),
+      lose=[10], failed=["rtrl.gradient"], diagnosis={"rtrl.gradient": "sensitivities"}, free=[11]),
     V("rtrl_o_all_steps", "bob", "LSTM_RTRL: the output gate's gradient accumulated over all steps (like z and i) "
       "instead of only the last", [("ex09-code-1", '''        self.S_W_i, self.S_R_i, self.S_b_i = np.zeros((self.I, self.D)), np.zeros((self.I, self.I)), np.zeros(self.I)''',
                                    '''        self.S_W_i, self.S_R_i, self.S_b_i = np.zeros((self.I, self.D)), np.zeros((self.I, self.I)), np.zeros(self.I)

@@ -74,7 +74,7 @@ def zero_grad_forgets_bias(self):
     if not hasattr(self, "db"):
         self.db = np.zeros_like(self.b)
 Gate.zero_grad = zero_grad_forgets_bias
-""", "not all zero"),
+""", "gradient of b is not zero"),
     "gate.update": ("""
 def update_ascent(self, eta):
     self.W += eta * self.dW

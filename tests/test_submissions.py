@@ -35,6 +35,8 @@ def test_every_submission_has_a_consistent_expectation():
             assert expect["full_marks"] == [2, 4, 5, 6, 7, 9, 10, 11], name
         else:
             assert expect["lose"] and expect["failed_checks"], name
+        if expect["kind"] == "bug":
+            assert expect["diagnosis"], f"{name}: a bug's expectation names the diagnosis the report must give"
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@ import numpy as np
 from scipy import stats
 
 from .. import expected
-from ..diagnose import gate_variants, likely_cause, matching
+from ..diagnose import gate_forward_variants, gate_variants, likely_cause, matching
 from .common import (ETA, OFFSETS, describe, mismatched, require_finite_difference_agreement,
                      problems, random_directions, relative_error, require_close, require_descent,
                      student_gradients)
@@ -12,10 +12,11 @@ from .registry import Failed, check, for_all
 GATE = ("W", "R", "b")
 
 
-def scenario(ctx, problem, steps=3):
-    """The student's and the reference's Gate on the same weights and inputs."""
+def scenario(ctx, problem):
+    """The student's and the reference's Gate on the same weights and inputs: T forward calls (3 where the problem
+    has no T), then T backward calls in reverse."""
     rng = np.random.default_rng(problem["seed"])
-    D, I = problem["D"], problem["I"]
+    D, I, steps = problem["D"], problem["I"], problem.get("T", 3)
     params = expected.random_params(rng, D, I, 1, problem["scale"], GATE)
     xs, hs, ups = rng.normal(size=(steps, D)), rng.normal(size=(steps, I)), rng.normal(size=(steps, I))
     args = dict(D=D, I=I, activation=problem["activation"], params=params, xs=xs, hs=hs, upstream=ups)
@@ -50,8 +51,9 @@ def init(ctx):
 @check("gate.forward", 2, 3, "Gate", "forward returns φ(W x + R h + b) for tanh and the sigmoid, any sizes and scales")
 @for_all(problems(max_scale=3.0, activations=("tanh", "sigmoid")), max_examples=12)
 def forward(ctx, problem):
-    _, _, got, want = scenario(ctx, problem)
-    require_close("Gate.forward", got["a"], want["a"], problem)
+    _, args, got, want = scenario(ctx, problem)
+    require_close("Gate.forward", got["a"], want["a"], problem,
+                  lambda: likely_cause(matching(gate_forward_variants(problem["activation"]), got["a"], "a", args)))
 
 
 @check("gate.activation", 2, 2, "Gate", "the activation is exchangeable: one the student never saw (softsign) works")
@@ -80,7 +82,7 @@ def backward_params(ctx, problem):
     if wrong:
         worst = max(relative_error(grads[n], want["grads"][n]) for n in wrong)
         raise Failed(f"The accumulated gradient of {', '.join(wrong)} differs from the reference (relative error "
-                     f"{worst:.2g}) after 3 forward and 3 backward calls on {describe(problem)}.",
+                     f"{worst:.2g}) after {problem['T']} forward and {problem['T']} backward calls on {describe(problem)}.",
                      lambda: likely_cause(matching(gate_variants(problem["activation"]), grads, "grads", args)))
 
 
@@ -102,8 +104,10 @@ def zero_grad(ctx):
     _, _, got, _ = scenario(ctx, problem)
     if not any(k.startswith("grad:") for k in got):
         raise Failed("No gradient buffers (dW, dR, db or similar names) were found on the Gate to check zero_grad.")
-    if got["zeroed"].sum() != 0:
-        raise Failed("After zero_grad the Gate's gradient buffers are not all zero.")
+    kept = [n for n in GATE if got.get(f"zeroed:{n}", 0.0) != 0]
+    if kept:
+        raise Failed(f"After zero_grad the Gate's gradient of {', '.join(kept)} is not zero: reset every buffer "
+                     f"(dW, dR and db).")
     return "zero_grad resets dW, dR, db"
 
 

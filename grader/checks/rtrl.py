@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import expected
-from ..diagnose import likely_cause, matching, network_variants
+from ..diagnose import likely_cause, matching, network_variants, rtrl_output_variants
 from ..expected import LSTM_PARAMS
 from .common import describe, mismatched, problems, require_close, student_gradients
 from .gate import check_uniform_init
@@ -35,7 +35,8 @@ def update(ctx):
 @for_all(problems(), max_examples=10)
 def outputs(ctx, problem):
     params, xs, _, got, _ = scenario(ctx, problem)
-    require_close("The ŷ(t) returned by LSTM_RTRL.forward", got["outputs"], expected.rtrl_outputs(params, xs), problem)
+    require_close("The ŷ(t) returned by LSTM_RTRL.forward", got["outputs"], expected.rtrl_outputs(params, xs), problem,
+                  lambda: likely_cause(matching(rtrl_output_variants(), got["outputs"], "outputs", params, xs)))
 
 
 @check("rtrl.gradient", 10, 10, "LSTM_RTRL",
@@ -49,7 +50,7 @@ def gradient(ctx, problem):
         return
     raise Failed(f"The RTRL gradient of {', '.join(wrong)} differs from the LSTM learning method's on "
                  f"{describe(problem)} (summed over 2 sequences, target at the last step).",
-                 lambda: likely_cause(matching(network_variants("rtrl"), grads, "grads", params, xs, ys), wrong))
+                 lambda: likely_cause(matching(network_variants("rtrl"), grads, "grads", params, xs, ys), wrong, "rtrl"))
 
 
 @check("rtrl.memory", 10, 4, "LSTM_RTRL", "the object holds O(I(D+I)) numbers (sensitivities), not O(I³)")
