@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "submissions"))  # also reaches the spawned workers, which inherit sys.path
 
 import expectations  # noqa: E402
+from grader.report import comparable  # noqa: E402
 
 DIAGNOSIS_CATEGORY = "diagnosis"
 
@@ -87,7 +88,7 @@ def report(names, results, seconds, total):
     if len(results) > 1:
         print(f"\n== grades that differ between the {len(results)} runs (must be 0)")
         differ = [n for n in names
-                  if any(expectations.comparable(results[r][n]) != expectations.comparable(first[n]) for r in results)]
+                  if any(comparable(results[r][n]) != comparable(first[n]) for r in results)]
         print(f"{len(differ)} of {len(names)}")
         for name in differ:
             print(f"  {name}: " + "; ".join(differences(first[name], results[r][name]) for r in results if r))
@@ -104,7 +105,7 @@ def report(names, results, seconds, total):
 
 
 def differences(a, b):
-    a, b = expectations.comparable(a), expectations.comparable(b)
+    a, b = comparable(a), comparable(b)
     if "checks" not in a or "checks" not in b:
         return "one run crashed"
     out = [f"{x['id']}: {x['message']!r} vs {y['message']!r}" for x, y in zip(a["checks"], b["checks"]) if x != y]

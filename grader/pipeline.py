@@ -8,7 +8,7 @@ from .execute import CellRun, KernelSession, Limits
 from .load import load
 from .locate import WrittenAnswer, printed_results, written_answers
 from .score import CheckResult, run_checks, totals
-from .student import Student
+from .student import Described, Student
 
 
 @dataclass
@@ -33,15 +33,13 @@ def grade_notebook(path, limits: Limits = Limits(), checks=CHECKS) -> GradeRepor
             student = Student(session)
             described = student.describe()
         except errors.GradingError as error:
-            described, student = {}, None
+            described, student = Described({}, {}), None
             cell_errors = [error.sentence()]
         else:
             cell_errors = []
-        defined = {k.split(":", 1)[1]: bool(v) for k, v in described.items() if k.startswith("found:")}
-        results = run_checks(student, defined, checks)
+        results = run_checks(student, described, checks)
     notes = [f"`{method}` reads the notebook global(s) {names}: pass values as arguments or keep them as attributes, "
-             f"so that the method works wherever it is called." for method, names in
-             ((k.split(":", 1)[1], v) for k, v in described.items() if k.startswith("reads:"))]
+             f"so that the method works wherever it is called." for method, names in described.globals_read.items()]
     per_exercise = totals(results)
     return GradeReport(
         notebook=str(Path(path)), score=sum(s for s, _ in per_exercise.values()),

@@ -27,14 +27,28 @@ class Context:
     student: object
 
 
-def run_check(check: Check, ctx: Context, defined: dict) -> CheckResult:
+USES = {"LSTM": ("LSTM", "Gate")}  # the classes whose methods a check of the key's class runs
+
+
+def globals_note(needs, globals_read):
+    """For a failed check: the notebook globals its class's methods read, a likely reason that the grader's sizes
+    break code that works in the student's own notebook."""
+    methods = [(m, names) for m, names in globals_read.items() if m.split(".")[0] in USES.get(needs, (needs,))]
+    return "".join(f" Note: `{m}` reads the notebook global(s) {names}, whose values in your notebook need not fit "
+                   f"the sizes the grader calls it with: use the arguments' sizes (x.shape[0]) or the object's own "
+                   f"attributes." for m, names in methods)
+
+
+def run_check(check: Check, ctx: Context, described) -> CheckResult:
     start = time.perf_counter()
 
     def result(passed, message):
+        if not passed:
+            message += globals_note(check.needs, described.globals_read)
         return CheckResult(check.id, check.exercise, check.points if passed else 0.0, check.points, passed, message,
                            round(time.perf_counter() - start, 3))
 
-    if not defined.get(check.needs):
+    if not described.defined.get(check.needs):
         return result(False, f"Your notebook defines no `{check.needs}` after running, so this was not checked.")
     try:
         try:
@@ -54,9 +68,10 @@ def run_check(check: Check, ctx: Context, defined: dict) -> CheckResult:
                              f"is your code deterministic?")
 
 
-def run_checks(student, defined, checks=CHECKS) -> list[CheckResult]:
+def run_checks(student, described, checks=CHECKS) -> list[CheckResult]:
+    """Every check, in the order of the exercises; `described` is what student.describe() found."""
     ctx = Context(student)
-    return [run_check(check, ctx, defined) for check in sorted(checks, key=lambda c: c.exercise)]
+    return [run_check(check, ctx, described) for check in sorted(checks, key=lambda c: c.exercise)]
 
 
 def totals(results):

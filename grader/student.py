@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -60,8 +61,19 @@ class Student:
         code = f"import {self.name} as adapter\nresult = adapter.{function}(**adapter.decode({payload!r}))"
         return self.session.call(code, timeout=timeout or self.call_timeout, what=DOING.get(function, function))
 
-    def describe(self):
-        return self.run("describe")
+    def describe(self) -> "Described":
+        described = self.run("describe")
+        return Described(
+            defined={k.split(":", 1)[1]: bool(v) for k, v in described.items() if k.startswith("found:")},
+            globals_read={k.split(":", 1)[1]: str(v) for k, v in described.items() if k.startswith("reads:")})
+
+
+@dataclass(frozen=True)
+class Described:
+    """What the notebook defines after running: which exercise names exist (Gate, LSTM, LSTM_RTRL, generate_data),
+    and the notebook globals each of their methods reads ("LSTM.forward" -> "T, I")."""
+    defined: dict
+    globals_read: dict
 
 
 def adapter_failure(error: StudentCodeError) -> bool:

@@ -37,15 +37,6 @@ def grade(name):
         return {"crash": traceback.format_exc()}
 
 
-def comparable(result):
-    """What must be identical between two gradings of the same notebook: the result without every check's "seconds"
-    and without "printed" (the student's own cell output, which may print their own timings)."""
-    if "checks" not in result:
-        return result
-    return {**{k: v for k, v in result.items() if k != "printed"},
-            "checks": [{k: v for k, v in c.items() if k != "seconds"} for c in result["checks"]]}
-
-
 def mismatches(expect, result):
     """Every way the result differs from the expectation, one line each (empty: as expected).
 

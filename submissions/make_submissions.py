@@ -1739,6 +1739,13 @@ class LSTM:
       lose=[5], failed=["lstm.loss"], diagnosis={"lstm.loss": "every step"}, free=[6, 7]),
 
     # ------------------------------------------------------------------ state and order
+    V("global_T", "alice", "LSTM.forward loops over range(T) with the notebook's global T (set by the training "
+      "cells) instead of the length of x", [("ex05-code-1", '''    def forward(self, x, y):
+        T = x.shape[0]
+''', '''    def forward(self, x, y):
+''')],
+      lose=[5, 6, 7], failed=["lstm.loss", "lstm.bptt", "lstm.training"],
+      diagnosis={"lstm.loss": "reads the notebook global(s) T", "lstm.bptt": "reads the notebook global(s) T"}),
     V("state_kept", "alice", "h and c are kept across forward calls (no reset at the start of a sequence)",
       [("ex05-code-1", '''        self.dW_y = np.zeros((output_size, hidden_size))
         self.db_y = np.zeros(output_size)

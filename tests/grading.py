@@ -40,5 +40,4 @@ def check_results(notebook, check_ids, limits=Limits(cell_timeout=60)):
     with KernelSession(notebook, limits) as session:
         session.run_notebook()
         student = Student(session)
-        defined = {k.split(":", 1)[1]: bool(v) for k, v in student.describe().items() if k.startswith("found:")}
-        return {r.id: r for r in run_checks(student, defined, checks)}
+        return {r.id: r for r in run_checks(student, student.describe(), checks)}

@@ -255,6 +255,13 @@ def forward_from_previous_h(self, x, y):
     return _forward(self, x[:-1], y) if len(x) > 1 else _forward(self, x, y)
 LSTM.forward = forward_from_previous_h
 """, "h(T-1)"),
+    "a method reading a notebook global": ("lstm.loss", """
+T = 7
+_forward = LSTM.forward
+def forward_over_global_T(self, x, y):
+    return _forward(self, x[:T], y)
+LSTM.forward = forward_over_global_T
+""", "reads the notebook global(s) T"),
     "derivative of the output in the LSTM": ("lstm.bptt", """
 def sigmoid_derivative(s):
     a = sigmoid(s)
