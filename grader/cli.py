@@ -1,18 +1,25 @@
-"""`grade NOTEBOOK [--json FILE]`: grade one notebook and say why."""
+"""`grade NOTEBOOK [--json FILE]`: grade one notebook and say why; `grade FOLDER ... [--out DIR]`: grade them all."""
 import argparse
+import os
 import signal
 import sys
+from pathlib import Path
 
 from . import errors
+from .batch import grade_all
 from .execute import Limits
 from .pipeline import grade_notebook
 from .report import as_text, write_json
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="grade", description="Grade an LSTM assignment notebook.")
-    parser.add_argument("notebook")
-    parser.add_argument("--json", metavar="FILE", help="also write the result as JSON")
+    parser = argparse.ArgumentParser(prog="grade", description="Grade LSTM assignment notebooks.")
+    parser.add_argument("notebooks", nargs="+", metavar="NOTEBOOK",
+                        help="a notebook; several, or a folder: each graded in its own process (see --out)")
+    parser.add_argument("--json", metavar="FILE", help="one notebook: also write the result as JSON")
+    parser.add_argument("--out", metavar="DIR", default="grades",
+                        help="several notebooks: where NAME.json, NAME.txt and summary.csv go (default: grades)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="several notebooks: how many at once")
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout, help="seconds per cell")
     parser.add_argument("--notebook-timeout", type=float, default=Limits.notebook_timeout,
                         help="seconds for the whole notebook's cells")
@@ -22,8 +29,13 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
                     memory_bytes=int(args.memory * 2**30))
+    if len(args.notebooks) > 1 or Path(args.notebooks[0]).is_dir():
+        lines = grade_all(args.notebooks, args.out, limits, args.jobs)
+        print(f"{sum(line.status == 'graded' for line in lines)} of {len(lines)} notebooks graded; "
+              f"reports and summary.csv in {args.out}")
+        return 0
     try:
-        report = grade_notebook(args.notebook, limits)
+        report = grade_notebook(args.notebooks[0], limits)
     except errors.GradingError as error:
         print(error.sentence(), file=sys.stderr)
         return 2

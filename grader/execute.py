@@ -371,7 +371,7 @@ class KernelSession:
 
     def __exit__(self, *exc_info: object) -> None:
         try:
-            _kill_token_holders(self.token)
+            kill_token_holders(TOKEN_VARIABLE, self.token)
             if self._client is not None and self._client.km is not None:
                 run_sync(self._async_close)()
         finally:
@@ -521,7 +521,7 @@ class KernelSession:
 
     async def _async_restart(self) -> None:
         """Replace a dead or hung kernel, and everything it started, by a fresh one with the prelude."""
-        _kill_token_holders(self.token)
+        kill_token_holders(TOKEN_VARIABLE, self.token)
         await ensure_async(self._client.km.restart_kernel(now=True))
         await ensure_async(self._client.kc.wait_for_ready(timeout=self._client.startup_timeout))
         await self._async_prelude()
@@ -538,15 +538,15 @@ def _limit_kernel(memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _kill_token_holders(token: str) -> None:
-    """SIGKILL every process whose environment carries ``token``, and its process group.
+def kill_token_holders(variable: str, token: str) -> None:
+    """SIGKILL every process whose environment has ``variable`` set to ``token``, and its process group.
 
     The process group catches children that dropped the variable; the token catches children that
     left the group (setsid, double fork). Scans repeat because a process may fork while we kill.
     """
     own_group = os.getpgrp()
     for _ in range(KILL_ROUNDS):
-        holders = [process for process in psutil.process_iter() if _carries(process, token)]
+        holders = [process for process in psutil.process_iter() if _carries(process, variable, token)]
         if not holders:
             return
         for process in holders:
@@ -557,12 +557,12 @@ def _kill_token_holders(token: str) -> None:
             with contextlib.suppress(psutil.Error):
                 process.kill()
         psutil.wait_procs(holders, timeout=1.0)
-    _log.warning("processes carrying session token %s survived %d kill rounds", token, KILL_ROUNDS)
+    _log.warning("processes carrying %s=%s survived %d kill rounds", variable, token, KILL_ROUNDS)
 
 
-def _carries(process: psutil.Process, token: str) -> bool:
+def _carries(process: psutil.Process, variable: str, token: str) -> bool:
     with contextlib.suppress(psutil.Error):
-        return process.environ().get(TOKEN_VARIABLE) == token
+        return process.environ().get(variable) == token
     return False
 
 

@@ -20,7 +20,8 @@ def load(path) -> LoadedNotebook:
     except FileNotFoundError:
         raise NotANotebook(path, "there is no such file") from None
     except Exception as error:  # nbformat raises many kinds for broken JSON, unknown versions, bad schema
-        raise NotANotebook(path, f"it is not a readable Jupyter notebook ({type(error).__name__})") from None
+        reason = "it is not JSON" if type(error).__name__ == "NotJSONError" else f"{type(error).__name__}"
+        raise NotANotebook(path, reason) from None
     for cell in notebook.cells:
         cell.pop("outputs", None) if cell.cell_type != "code" else cell.update(outputs=[], execution_count=None)
     return LoadedNotebook(path, notebook)
