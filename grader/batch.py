@@ -37,16 +37,15 @@ class Graded:
 
 
 def notebooks_in(paths):
-    """(notebook, name relative to what was given) for every .ipynb given or found below a folder given, sorted;
-    Jupyter's checkpoint copies are left out."""
+    """(notebook, its name) for every .ipynb given or found below a folder given, sorted; the names are the paths
+    below the folder all of them share, so they are unique. Jupyter's checkpoint copies are left out."""
     found = []
     for given in map(Path, paths):
-        if given.is_dir():
-            found += [(p, p.relative_to(given)) for p in sorted(given.rglob("*.ipynb"))
-                      if ".ipynb_checkpoints" not in p.parts]
-        else:
-            found.append((given, Path(given.name)))
-    return found
+        found += ([p for p in sorted(given.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
+                  if given.is_dir() else [given])
+    found = [p.resolve() for p in found]
+    shared = Path(os.path.commonpath([p.parent for p in found])) if found else None
+    return [(p, p.relative_to(shared)) for p in found]
 
 
 def grade_one(notebook, name, out_dir, limits, running=None):
@@ -112,6 +111,7 @@ def grade_all(paths, out_dir, limits=Limits(), jobs=2, progress=print):
 
 def write_summary(lines, path):
     exercises = sorted({c.exercise for c in CHECKS})
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["notebook", "status", "score", "max_score"] + [f"ex{e}" for e in exercises]

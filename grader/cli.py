@@ -31,6 +31,9 @@ def main(argv=None):
                     memory_bytes=int(args.memory * 2**30))
     if len(args.notebooks) > 1 or Path(args.notebooks[0]).is_dir():
         lines = grade_all(args.notebooks, args.out, limits, args.jobs)
+        if not lines:
+            print(f"No notebook (.ipynb file) was found in {', '.join(args.notebooks)}.", file=sys.stderr)
+            return 2
         print(f"{sum(line.status == 'graded' for line in lines)} of {len(lines)} notebooks graded; "
               f"reports and summary.csv in {args.out}")
         return 0

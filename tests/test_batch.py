@@ -43,6 +43,8 @@ def test_a_folder_is_graded_notebook_by_notebook_whatever_one_of_them_does(tmp_p
     out = tmp_path / "grades"
 
     assert main([str(course), "--out", str(out), "--jobs", "2"]) == 0
+    assert [str(name) for _, name in batch.notebooks_in([course / "ann", course / "killer.ipynb"])] == [
+        "ann/lstm.ipynb", "killer.ipynb"]  # named below the folder they share
 
     rows = {row["notebook"]: row for row in csv.DictReader((out / "summary.csv").open())}
     assert {name: row["status"] for name, row in rows.items()} == {
@@ -63,3 +65,8 @@ def test_a_grading_past_its_time_bound_is_stopped_and_its_kernel_killed(tmp_path
     line = batch.grade_one(path, path.relative_to(tmp_path), tmp_path / "grades", Limits(notebook_timeout=6.0))
     assert line.status == "stopped" and "did not finish within 6 s" in line.message, line
     assert batch_token_holders() == []
+
+
+def test_a_folder_without_notebooks_gets_one_sentence(tmp_path, capsys):
+    assert main([str(tmp_path), "--out", str(tmp_path / "grades")]) == 2
+    assert capsys.readouterr().err.strip() == f"No notebook (.ipynb file) was found in {tmp_path}."
