@@ -496,7 +496,7 @@ class KernelSession:
                 await self._async_replay(runs, deadline)
         return runs
 
-    async def _async_replay(self, runs: list[CellRun], deadline: float) -> None:
+    async def _async_replay(self, runs: list[CellRun], deadline: float) -> bool:
         """After a restart, run again the cells that had finished, so that their definitions are back for grading;
         whether every one of them ran again before ``deadline`` without losing the kernel.
 

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from nbformat.reader import NotJSONError
 
 from .errors import NotANotebook
 
@@ -20,7 +21,7 @@ def load(path) -> LoadedNotebook:
     except FileNotFoundError:
         raise NotANotebook(path, "there is no such file") from None
     except Exception as error:  # nbformat raises many kinds for broken JSON, unknown versions, bad schema
-        reason = "it is not JSON" if type(error).__name__ == "NotJSONError" else f"{type(error).__name__}"
+        reason = "it is not JSON" if isinstance(error, NotJSONError) else type(error).__name__
         raise NotANotebook(path, reason) from None
     for cell in notebook.cells:
         cell.pop("outputs", None) if cell.cell_type != "code" else cell.update(outputs=[], execution_count=None)
