@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .checks import CHECKS
-from .execute import Limits, kill_token_holders
+from .execute import Limits
+from .processes import kill_token_holders
 
 BATCH_TOKEN_VARIABLE = "GRADER_BATCH_TOKEN"  # inherited by the grading process and its kernel: found and killed after
 CHECKS_SECONDS = 900.0  # a grading's allowance on top of the notebook's own time limit, for the checks

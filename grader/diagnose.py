@@ -11,6 +11,8 @@ import numpy as np
 
 from reference.finite_differences import relative_error
 
+from reference.assignment import GATES
+
 from . import expected
 
 MATCH = 1e-6
@@ -107,7 +109,6 @@ def network_variants(method):
                 lambda p, xs, ys, bug=bug, names=names: expected.lstm(
                     p, xs, ys, method, activations=with_derivative_bug(bug, names)))
         for bug, sentence in DERIVATIVE_BUGS for names in (("tanh",), ("sigmoid",), ("tanh", "sigmoid"))]
-    gates = GATE_DERIVATIVES[method]
     return derivatives + [
         Variant("BCE sign", "the cross-entropy or its derivative has the wrong sign (e = ŷ - y, L = -[y log ŷ + "
                 "(1-y) log(1-ŷ)])", lambda p, xs, ys: scaled(expected.lstm(p, xs, ys, method), -1.0)),
@@ -116,8 +117,8 @@ def network_variants(method):
         Variant("off by one", "ŷ(T) is computed from h(T-1) instead of h(T): the last step is left out",
                 lambda p, xs, ys: expected.lstm(p, xs[:, :-1], ys, method) if method == "bptt" else None),
         Variant("bias left out in backward", BACKWARD_WITHOUT_BIAS, lambda p, xs, ys: expected.lstm(
-            p, xs, ys, method, derivatives={g: derivative_without_bias(expected.ACTIVATIONS[a][1], p[bias])
-                                            for g, a, bias in gates})),
+            p, xs, ys, method, derivatives={g: derivative_without_bias(expected.ACTIVATIONS[a][1], p[f"b_{g}"])
+                                            for g, a in GATE_ACTIVATIONS.items()})),
         Variant("bias left out", "the gates' biases are left out of the pre-activations",
                 lambda p, xs, ys: expected.lstm(zeroed(p, GATE_BIASES), xs, ys, method)),
         Variant("R h left out", "the recurrent input R h(t-1) is left out of the gates' pre-activations",
@@ -141,7 +142,7 @@ def rtrl_output_variants():
     """Variants of LSTM_RTRL's ŷ(t): one term left out of one gate's pre-activation."""
     return [Variant(f"{kind} left out of {g}", f"{term} is left out of gate {g}'s pre-activation",
                     lambda p, xs, name=f"{kind}_{g}": {"outputs": expected.rtrl_outputs(zeroed(p, {name}), xs)})
-            for g in "zio" for kind, term in (("R", f"R_{g} h(t-1)"), ("b", f"the bias b_{g}"))]
+            for g in GATES for kind, term in (("R", f"R_{g} h(t-1)"), ("b", f"the bias b_{g}"))]
 
 
 def summed_over_prefixes(params, xs, ys, method):
@@ -159,12 +160,9 @@ def scaled(values, factor, losses=True, only_gates=False):
     return out
 
 
-GATE_DERIVATIVES = {  # gate, its activation, its bias's name in the LSTM's and in LSTM_RTRL's interface
-    "bptt": (("z", "tanh", "z.b"), ("i", "sigmoid", "i.b"), ("o", "sigmoid", "o.b")),
-    "rtrl": (("z", "tanh", "b_z"), ("i", "sigmoid", "b_i"), ("o", "sigmoid", "b_o")),
-}
-GATE_BIASES = {bias for gates in GATE_DERIVATIVES.values() for _, _, bias in gates}
-GATE_RECURRENT = {"z.R", "i.R", "o.R", "R_z", "R_i", "R_o"}
+GATE_ACTIVATIONS = {"z": "tanh", "i": "sigmoid", "o": "sigmoid"}
+GATE_BIASES = {f"b_{g}" for g in GATES}
+GATE_RECURRENT = {f"R_{g}" for g in GATES}
 
 
 def matching(variants, student, key, *inputs):
@@ -191,7 +189,7 @@ GROUP_HINTS = (
      "with each step's δ (the order in which stored activations are used)"),
     (lambda wrong: all("o" in n.replace("W_y", "").replace("b_y", "") for n in wrong),
      "only the output gate is off: δ_o(t) = dL/dh(t) ⊙ tanh(c(t)) ⊙ σ'(s_o(t))"),
-    (lambda wrong: all(n.startswith(("z.", "i.")) or n.endswith(("_z", "_i")) for n in wrong),
+    (lambda wrong: all(n.endswith(("_z", "_i")) for n in wrong),
      "only the z and i gates are off: check the error carried through the cell, dL/dc(t) = dL/dh(t) ⊙ o(t) ⊙ "
      "(1 - tanh²(c(t))) + dL/dc(t+1)"),
     (lambda wrong: len(wrong) >= 6 and not wrong & {"W_y", "b_y"},

@@ -1,11 +1,12 @@
 """Named ways grading can fail, each able to say in one sentence what a student should do.
 
-Every exception keeps its constructor arguments in ``args`` (via ``super().__init__``), so they pickle
-and can cross process boundaries unchanged. A ``what`` argument describes what the grader was doing, as a
-phrase that completes "while the grader was ...": "running LSTM.forward", "training your network".
+Callers switch on the types; students read ``sentence()``. A ``what`` field describes what the grader was doing,
+as a phrase that completes "while the grader was ...": "running LSTM.forward", "training your network".
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, fields
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -19,8 +20,10 @@ def excerpt(source: str, limit: int = 60) -> str:
     return one_line(next((line for line in source.splitlines() if line.strip()), ""), limit)
 
 
+@dataclass(eq=False)
 class GradingError(Exception):
-    """Base class: something in the submission kept the grader from checking it."""
+    """Base class: something in the submission kept the grader from checking it. Each kind is a dataclass whose fields
+    are what a person needs to see; they pickle, so errors cross process boundaries unchanged."""
 
     def sentence(self) -> str:
         """One plain sentence for the student: what is wrong and what to do."""
@@ -29,13 +32,16 @@ class GradingError(Exception):
     def __str__(self) -> str:
         return self.sentence()
 
+    def __reduce__(self):
+        return type(self), tuple(getattr(self, f.name) for f in fields(self))
 
+
+@dataclass(eq=False)
 class NotANotebook(GradingError):
     """The submitted file is not a readable Jupyter notebook."""
 
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(path, reason)
-        self.path, self.reason = path, reason
+    path: str
+    reason: str
 
     def sentence(self) -> str:
         return (
@@ -44,13 +50,13 @@ class NotANotebook(GradingError):
         )
 
 
+@dataclass(eq=False)
 class KernelDied(GradingError):
     """Python itself stopped during a grader's call (os._exit, a crash in native code, memory exhaustion), or ignored
     the interrupt after a timeout. ``recovered``: the grader replayed the notebook in a new kernel for what follows."""
 
-    def __init__(self, what: str, recovered: bool) -> None:
-        super().__init__(what, recovered)
-        self.what, self.recovered = what, recovered
+    what: str
+    recovered: bool
 
     def sentence(self) -> str:
         then = ("the grader started it again and re-ran your notebook for the checks that follow"
@@ -61,12 +67,12 @@ class KernelDied(GradingError):
         )
 
 
+@dataclass(eq=False)
 class CallTimeout(GradingError):
     """Student code called by the grader did not finish in time."""
 
-    def __init__(self, seconds: float, what: str) -> None:
-        super().__init__(seconds, what)
-        self.seconds, self.what = seconds, what
+    seconds: float
+    what: str
 
     def sentence(self) -> str:
         return (
@@ -75,24 +81,24 @@ class CallTimeout(GradingError):
         )
 
 
+@dataclass(eq=False)
 class StudentCodeError(GradingError):
     """Student code raised an exception while the grader was calling it."""
 
-    def __init__(self, ename: str, evalue: str, what: str) -> None:
-        super().__init__(ename, evalue, what)
-        self.ename, self.evalue, self.what = ename, evalue, what
+    ename: str
+    evalue: str
+    what: str
 
     def sentence(self) -> str:
         message = one_line(f"{self.ename}: {self.evalue}" if self.evalue else self.ename)
         return f"Your code raised {message} while the grader was {self.what}; fix it and run your notebook again."
 
 
+@dataclass(eq=False)
 class NoResult(GradingError):
     """A call into the kernel finished but sent back nothing the grader could read."""
 
-    def __init__(self, what: str) -> None:
-        super().__init__(what)
-        self.what = what
+    what: str
 
     def sentence(self) -> str:
         return (

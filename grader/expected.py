@@ -3,26 +3,18 @@ import numpy as np
 
 import reference
 from reference import batched
-from reference.rtrl import PARAMS
+from reference.assignment import NETWORK_PARAMETERS, shape
 
 ACTIVATIONS = {
     "tanh": (reference.tanh, reference.tanh_derivative),
     "sigmoid": (reference.sigmoid, reference.sigmoid_derivative),
     "softsign": (reference.softsign, reference.softsign_derivative),
 }
-LSTM_PARAMS = tuple(f"{g}.{k}" for g in "zio" for k in "WRb") + ("W_y", "b_y")
-
-
-def lstm_name(name):
-    """Interface name of the LSTM ("z.W") to the flat one of LSTM_RTRL and the batched math ("W_z")."""
-    gate, _, kind = name.partition(".")
-    return f"{kind}_{gate}" if kind else name
 
 
 def random_params(rng, D, I, K, scale, names):
-    shapes = {"W": (I, D), "R": (I, I), "b": (I,), "W_y": (K, I), "b_y": (K,)}
-    flat = {n: lstm_name(n) for n in names}
-    return {n: rng.uniform(-scale, scale, size=shapes[f if f in shapes else f[0]]) for n, f in flat.items()}
+    """Weights uniform in [-scale, scale], drawn in the order of `names`."""
+    return {n: rng.uniform(-scale, scale, size=shape(n, D, I, K)) for n in names}
 
 
 def gate(D, I, activation, params, xs, hs, upstream, activations=ACTIVATIONS):
@@ -37,26 +29,24 @@ def gate(D, I, activation, params, xs, hs, upstream, activations=ACTIVATIONS):
 
 def lstm(params, xs, ys, method="bptt", activations=ACTIVATIONS, derivatives=None):
     """Per-sequence losses and the gradient summed over the sequences (full BPTT, or RTRL under the LSTM learning
-    method), by interface name; `activations`, or `derivatives` per gate ("z", "i", "o"), swap the derivatives the
-    diagnosis tries."""
-    flat = {lstm_name(n): v for n, v in params.items()}
+    method); `activations`, or `derivatives` per gate ("z", "i", "o"), swap the derivatives the diagnosis tries."""
     losses, grads = [], {n: 0.0 for n in params}
     derivatives = derivatives or {"z": activations["tanh"][1], "i": activations["sigmoid"][1],
                                   "o": activations["sigmoid"][1]}
+    gradient = batched.bptt_gradient if method == "bptt" else batched.rtrl_gradient
     for x, y in zip(xs, ys):
-        gradient = batched.bptt_gradient if method == "bptt" else batched.rtrl_gradient
-        loss, g = gradient(flat, x[None], y[None], derivatives)
+        loss, g = gradient(params, x[None], y[None], derivatives)
         losses.append(loss)
-        grads = {n: grads[n] + g[lstm_name(n)] for n in params}
+        grads = {n: grads[n] + g[n] for n in params}
     return {"losses": np.array(losses), "grads": grads}
 
 
 def lstm_losses(params, xs, ys, gate_activations):
     """Per-sequence losses of the LSTM with some gates' activations swapped ({"z": "sigmoid"}), for the diagnosis."""
-    model = reference.LSTM(xs.shape[2], params["z.b"].shape[0], params["b_y"].shape[0])
+    model = reference.LSTM(xs.shape[2], params["b_z"].shape[0], params["b_y"].shape[0])
     for name, value in params.items():
-        gate, _, kind = name.partition(".")
-        setattr(getattr(model, gate) if kind else model, kind or name, value.copy())
+        kind, _, gate = name.partition("_")
+        setattr(getattr(model, gate) if gate in "zio" else model, kind if gate in "zio" else name, value.copy())
     for gate, activation in gate_activations.items():
         getattr(model, gate).activation = ACTIVATIONS[activation][0]
     return {"losses": np.array([model.forward(x, y) for x, y in zip(xs, ys)])}
@@ -64,7 +54,7 @@ def lstm_losses(params, xs, ys, gate_activations):
 
 def rtrl_outputs(params, xs):
     model = reference.LSTM_RTRL(xs.shape[2], params["b_z"].shape[0], params["b_y"].shape[0])
-    for name in PARAMS:
+    for name in NETWORK_PARAMETERS:
         getattr(model, name)[...] = params[name]
     outputs = []
     for x in xs:

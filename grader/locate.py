@@ -2,7 +2,8 @@
 import re
 from dataclasses import dataclass
 
-WRITTEN_EXERCISES = (1, 3, 8, 11)
+from reference.assignment import EXPERIMENT_EXERCISES, WRITTEN_EXERCISES
+
 HEADING = re.compile(r"^\s*#+.*?\b(?:exercise|task|aufgabe)\s*(\d+)", re.IGNORECASE | re.MULTILINE)
 
 
@@ -25,7 +26,7 @@ def exercise_of_cells(notebook) -> list[int | None]:
     return owners
 
 
-def printed_results(notebook, runs, exercises=(7, 11), lines=8) -> dict[int, str]:
+def printed_results(notebook, runs, exercises=EXPERIMENT_EXERCISES, lines=8) -> dict[int, str]:
     """The last lines each training exercise's cells printed: the student's own results, shown for information."""
     owners = exercise_of_cells(notebook)
     printed = {}

@@ -29,8 +29,8 @@ def grade_notebook(path, limits: Limits = Limits(), checks=CHECKS) -> GradeRepor
     loaded = load(path)  # raises NotANotebook: the caller reports it in one sentence
     with KernelSession(loaded.notebook, limits) as session:
         cells = session.run_notebook()
+        student = Student(session)
         try:
-            student = Student(session)
             described = student.describe()
         except errors.GradingError as error:
             described, student = Described({}, {}), None

@@ -1,11 +1,9 @@
 """Stage 6: the report a student or instructor reads, and the JSON result."""
 import json
 
-from .locate import WrittenAnswer
+from reference.assignment import BY_NUMBER
 
-TITLES = {2: "Gate: init and forward", 4: "Gate: backward, zero_grad, update", 5: "LSTM: init and forward",
-          6: "LSTM: backward (BPTT)", 7: "Training with BPTT and the data", 9: "LSTM_RTRL: init, zero_grad, update",
-          10: "LSTM_RTRL: forward with RTRL", 11: "Training with RTRL"}
+from .locate import WrittenAnswer
 
 
 def as_json(report) -> dict:
@@ -44,7 +42,7 @@ def written_excerpt(answer: WrittenAnswer) -> str:
 def as_text(report) -> str:
     lines = [f"{report.notebook}: {report.score:g} / {report.max_score:g} points", ""]
     for exercise, (score, maximum) in sorted(report.exercises.items()):
-        lines.append(f"Exercise {exercise} ({TITLES.get(exercise, '')}): {score:g} / {maximum:g}")
+        lines.append(f"Exercise {exercise} ({BY_NUMBER[exercise].title}): {score:g} / {maximum:g}")
         for c in (c for c in report.checks if c.exercise == exercise):
             mark = "✓" if c.passed else "✗"
             lines.append(f"  {mark} {c.id} ({c.points:g}/{c.max_points:g}): {c.message}")

@@ -2,12 +2,12 @@
 import time
 from dataclasses import dataclass
 
+from reference.assignment import DEFINITIONS
+
 from . import errors
 from .checks import CHECKS, Check, Failed
 from .checks.registry import Unrecoverable
 from .student import adapter_failure
-
-NEEDED_NAMES = ("Gate", "LSTM", "LSTM_RTRL", "generate_data")
 
 
 @dataclass(frozen=True)
@@ -27,13 +27,11 @@ class Context:
     student: object
 
 
-USES = {"LSTM": ("LSTM", "Gate")}  # the classes whose methods a check of the key's class runs
-
-
 def globals_note(needs, globals_read):
     """For a failed check: the notebook globals its class's methods read, a likely reason that the grader's sizes
     break code that works in the student's own notebook."""
-    methods = [(m, names) for m, names in globals_read.items() if m.split(".")[0] in USES.get(needs, (needs,))]
+    uses = (needs,) + DEFINITIONS[needs].uses
+    methods = [(m, names) for m, names in globals_read.items() if m.split(".")[0] in uses]
     return "".join(f" Note: `{m}` reads the notebook global(s) {names}, whose values in your notebook need not fit "
                    f"the sizes the grader calls it with: use the arguments' sizes (x.shape[0]) or the object's own "
                    f"attributes." for m, names in methods)

@@ -1,79 +1,137 @@
-"""Stage 4: the student's classes, reached through the adapter inside their kernel.
+"""Stage 4: the student's classes, driven inside their kernel, with their answers read into typed records.
 
-Arguments travel into the kernel as JSON with arrays in np.save form; results come back through the session's
-token channel. Nothing here trusts a number more than the student's honest code would have produced it.
+Each method runs one scenario of grader/kernel/scenarios.py in the student's kernel (arguments and answers travel
+through the codec, never pickle) and returns the record of that scenario. Nothing here trusts a number more than
+the student's honest code would have produced it: the checks compare the records with the reference.
 """
-import base64
-import io
-import json
-import secrets
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .errors import StudentCodeError
+from reference.assignment import CLASSES, NAMES
 
-ADAPTER_SOURCE = (Path(__file__).parent / "adapter.py").read_text()
+from .errors import NoResult, StudentCodeError
+from .kernel import codec
 
-
-def encode(value):
-    if isinstance(value, np.ndarray):
-        buffer = io.BytesIO()
-        np.save(buffer, np.ascontiguousarray(value, dtype=float), allow_pickle=False)
-        return {"__array__": base64.b64encode(buffer.getvalue()).decode()}
-    if isinstance(value, dict):
-        return {k: encode(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [encode(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-DOING = {  # what a call does, in the words of a timeout or error message
-    "describe": "looking up your classes", "fresh_params": "constructing your class",
-    "gate_scenario": "running your Gate's forward, backward and update", "gate_losses": "running Gate.forward",
-    "lstm_scenario": "running your LSTM's forward, backward and update", "lstm_losses": "running LSTM.forward",
-    "rtrl_scenario": "running your LSTM_RTRL step by step", "rtrl_memory": "measuring your LSTM_RTRL's memory",
-    "data_samples": "drawing from your generate_data", "train": "training your network",
-}
-
-
-class Student:
-    """Calls adapter functions in the student's kernel: `student.run("gate_scenario", D=2, ...)` -> dict of arrays."""
-
-    def __init__(self, session, call_timeout=60.0):
-        self.session = session
-        self.call_timeout = call_timeout
-        self.name = f"_grader_adapter_{secrets.token_hex(8)}"
-        self.session.install(  # a module of its own, outside the student's namespace, that later calls import
-            "import sys, types\n"
-            f"adapter = types.ModuleType({self.name!r})\n"
-            f"exec(compile({ADAPTER_SOURCE!r}, 'grader-adapter', 'exec'), adapter.__dict__)\n"
-            f"sys.modules[{self.name!r}] = adapter\n"
-            "result = {}\n",
-            what="the grader's setup in your kernel",
-        )
-
-    def run(self, function, timeout=None, **kwargs):
-        payload = json.dumps(encode(kwargs))
-        code = f"import {self.name} as adapter\nresult = adapter.{function}(**adapter.decode({payload!r}))"
-        return self.session.call(code, timeout=timeout or self.call_timeout, what=DOING.get(function, function))
-
-    def describe(self) -> "Described":
-        described = self.run("describe")
-        return Described(
-            defined={k.split(":", 1)[1]: bool(v) for k, v in described.items() if k.startswith("found:")},
-            globals_read={k.split(":", 1)[1]: str(v) for k, v in described.items() if k.startswith("reads:")})
+Arrays = dict[str, np.ndarray]  # by interface name: W, R, b for a Gate, W_z ... b_y for a network
 
 
 @dataclass(frozen=True)
 class Described:
-    """What the notebook defines after running: which exercise names exist (Gate, LSTM, LSTM_RTRL, generate_data),
-    and the notebook globals each of their methods reads ("LSTM.forward" -> "T, I")."""
-    defined: dict
-    globals_read: dict
+    """Which exercise names the notebook defines after running, and the notebook globals each method reads
+    ("LSTM.forward" -> "T, I")."""
+    defined: dict[str, bool]
+    globals_read: dict[str, str]
+
+
+@dataclass(frozen=True)
+class GateRun:
+    """T forward calls of a Gate, then T backward calls in reverse, zero_grad, the same again and update(η)."""
+    a: np.ndarray  # (T, I): forward's outputs
+    grad_x: np.ndarray  # (T, D): what backward returned, in forward's order
+    grad_h: np.ndarray  # (T, I)
+    grads: Arrays  # the buffers after the first pass, where recognisable
+    zeroed: dict[str, float]  # Σ|buffer| right after zero_grad
+    updated: Arrays  # the parameters after the second pass and update(η)
+
+
+@dataclass(frozen=True)
+class LSTMRun:
+    """From the given weights and zero_grad, forward and backward on every sequence, then update(η)."""
+    losses: np.ndarray  # forward's loss per sequence
+    grads: Arrays  # the accumulated buffers, where recognisable
+    updated: Arrays
+
+
+@dataclass(frozen=True)
+class RTRLRun:
+    """From the given weights and zero_grad, every sequence from reset with the target at its last step, then
+    update(η)."""
+    outputs: np.ndarray  # (steps of all sequences, K): ŷ(t) of every forward call
+    grads: Arrays
+    updated: Arrays
+
+
+@dataclass(frozen=True)
+class FreshParams:
+    params: Arrays  # a newly constructed object's parameters
+
+
+@dataclass(frozen=True)
+class LossesAlong:
+    losses: np.ndarray  # (directions, offsets): the student's own loss along each direction
+
+
+@dataclass(frozen=True)
+class Memory:
+    held: np.ndarray  # numbers the object holds, per hidden size
+
+
+@dataclass(frozen=True)
+class DataSample:
+    X: np.ndarray  # (n, T, 1)
+    Y: np.ndarray  # (n, 1)
+    is_generator: bool
+    shapes_ok: bool  # every pair had x (T, 1) and y (1,)
+
+
+@dataclass(frozen=True)
+class Trained:
+    test_losses: np.ndarray  # after the grader's training protocol, per test sequence
+
+
+class Student:
+    """The student's notebook as the checks see it: one method per scenario."""
+
+    def __init__(self, session, call_timeout=60.0):
+        self.session = session
+        self.call_timeout = call_timeout
+
+    def _run(self, record, scenario, what, timeout=None, **kwargs):
+        code = (f"import {self.session.package} as grader\n"
+                f"result = grader.scenarios.{scenario}(grader.channel.user_namespace(), "
+                f"**grader.codec.loads({codec.dumps(kwargs)!r}))")
+        answer = self.session.call(code, timeout=timeout or self.call_timeout, what=what)
+        if set(answer) != {f.name for f in fields(record)}:
+            raise NoResult(what)
+        return record(**answer)
+
+    def describe(self) -> Described:
+        return self._run(Described, "describe", "looking up your classes", names=NAMES, classes=CLASSES)
+
+    def fresh_params(self, class_name, D, I) -> Arrays:
+        return self._run(FreshParams, "fresh_params", "constructing your class", class_name=class_name, D=D,
+                         I=I).params
+
+    def gate_run(self, D, I, activation, params, xs, hs, upstream, eta) -> GateRun:
+        return self._run(GateRun, "gate_scenario", "running your Gate's forward, backward and update", D=D, I=I,
+                         activation=activation, params=params, xs=xs, hs=hs, upstream=upstream, eta=eta)
+
+    def gate_losses(self, D, I, activation, params, xs, hs, upstream, directions, offsets) -> np.ndarray:
+        return self._run(LossesAlong, "gate_losses", "running Gate.forward", D=D, I=I, activation=activation,
+                         params=params, xs=xs, hs=hs, upstream=upstream, directions=directions, offsets=offsets).losses
+
+    def lstm_run(self, D, I, K, params, xs, ys, eta) -> LSTMRun:
+        return self._run(LSTMRun, "network_scenario", "running your LSTM's forward, backward and update",
+                         class_name="LSTM", D=D, I=I, K=K, params=params, xs=xs, ys=ys, eta=eta)
+
+    def lstm_losses(self, D, I, K, params, x, y, directions, offsets) -> np.ndarray:
+        return self._run(LossesAlong, "lstm_losses", "running LSTM.forward", D=D, I=I, K=K, params=params, x=x, y=y,
+                         directions=directions, offsets=offsets).losses
+
+    def rtrl_run(self, D, I, K, params, xs, ys, eta) -> RTRLRun:
+        return self._run(RTRLRun, "network_scenario", "running your LSTM_RTRL step by step", class_name="LSTM_RTRL",
+                         D=D, I=I, K=K, params=params, xs=xs, ys=ys, eta=eta)
+
+    def rtrl_memory(self, D, sizes, T) -> np.ndarray:
+        return self._run(Memory, "rtrl_memory", "measuring your LSTM_RTRL's memory", D=D, sizes=sizes, T=T).held
+
+    def data_samples(self, T, n, seed) -> DataSample:
+        return self._run(DataSample, "data_samples", "drawing from your generate_data", T=T, n=n, seed=seed)
+
+    def train(self, class_name, D, I, params, xs, ys, batch, eta, test_xs, test_ys) -> np.ndarray:
+        return self._run(Trained, "train", "training your network", timeout=600, class_name=class_name, D=D, I=I,
+                         params=params, xs=xs, ys=ys, batch=batch, eta=eta, test_xs=test_xs, test_ys=test_ys).test_losses
 
 
 def adapter_failure(error: StudentCodeError) -> bool:

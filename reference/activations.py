@@ -26,8 +26,3 @@ def softsign(s):
 
 def softsign_derivative(s):
     return 1.0 / (1.0 + np.abs(s)) ** 2
-
-
-def bce(y_hat, y):
-    """Binary cross-entropy summed over the K outputs."""
-    return float(-np.sum(y * np.log(y_hat) + (1.0 - y) * np.log(1.0 - y_hat)))

@@ -1,8 +1,13 @@
 """Exercises 5 and 6: an LSTM without forget gate, trained by full backpropagation through time."""
 import numpy as np
 
-from .activations import bce, sigmoid, sigmoid_derivative, tanh, tanh_derivative
+from .activations import sigmoid, sigmoid_derivative, tanh, tanh_derivative
 from .gate import Gate, uniform_init
+
+
+def bce(y_hat, y):
+    """Binary cross-entropy summed over the K outputs."""
+    return float(-np.sum(y * np.log(y_hat) + (1.0 - y) * np.log(1.0 - y_hat)))
 
 
 class LSTM:

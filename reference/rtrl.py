@@ -40,6 +40,19 @@ class LSTM_RTRL:
             self.S[f"R_{g}"] += np.outer(dc_ds, h_prev)
             self.S[f"b_{g}"] += dc_ds
 
+    def accumulate_gradient(self, x, h_prev, o, tanh_c, e):
+        """The LSTM learning method's gradient of this step's loss, e = ŷ(t) - y."""
+        self.dW_y += np.outer(e, self.h)
+        self.db_y += e
+        dh = self.W_y.T @ e
+        dc = dh * o * (1.0 - tanh_c**2)  # dL/dc(t), multiplies the carried sensitivities
+        for name in CARRIED:
+            getattr(self, f"d{name}")[...] += np.einsum("n,n...->n...", dc, self.S[name])  # row n gets dc_n
+        delta_o = dh * tanh_c * o * (1.0 - o)  # the output gate sees only this step
+        self.dW_o += np.outer(delta_o, x)
+        self.dR_o += np.outer(delta_o, h_prev)
+        self.db_o += delta_o
+
     def forward(self, x_t, y=None):
         """One time step x_t (D,); with a target y (K,), add the gradient of BCE(ŷ(t), y) to the buffers."""
         h_prev = self.h
@@ -54,19 +67,6 @@ class LSTM_RTRL:
         if y is not None:
             self.accumulate_gradient(x_t, h_prev, o, tanh_c, y_hat - y)
         return y_hat
-
-    def accumulate_gradient(self, x, h_prev, o, tanh_c, e):
-        """The LSTM learning method's gradient of this step's loss, e = ŷ(t) - y."""
-        self.dW_y += np.outer(e, self.h)
-        self.db_y += e
-        dh = self.W_y.T @ e
-        dc = dh * o * (1.0 - tanh_c**2)  # dL/dc(t), multiplies the carried sensitivities
-        for name in CARRIED:
-            getattr(self, f"d{name}")[...] += np.einsum("n,n...->n...", dc, self.S[name])  # row n gets dc_n
-        delta_o = dh * tanh_c * o * (1.0 - o)  # the output gate sees only this step
-        self.dW_o += np.outer(delta_o, x)
-        self.dR_o += np.outer(delta_o, h_prev)
-        self.db_o += delta_o
 
     def zero_grad(self):
         for name in PARAMS:

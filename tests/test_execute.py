@@ -11,7 +11,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader.errors import CallTimeout, KernelDied, NoResult, NotANotebook, StudentCodeError
-from grader.execute import TOKEN_VARIABLE, TRUNCATION_NOTE, KernelSession, Limits
+from grader.client import TRUNCATION_NOTE
+from grader.execute import TOKEN_VARIABLE, KernelSession, Limits
 
 # Tests that expect no timeout get generous ones: a loaded machine must not turn them into failures.
 SMALL = Limits(cell_timeout=30, notebook_timeout=120, memory_bytes=1 << 30, output_chars=2_000)
@@ -283,14 +284,13 @@ def test_call_failures_raise_named_errors_and_the_session_recovers_from_interrup
 
 def test_a_lost_kernel_is_replaced_and_the_notebook_replayed_until_the_replay_budget_is_spent():
     limits = Limits(cell_timeout=30, notebook_timeout=6, memory_bytes=1 << 30, output_chars=2_000)
-    setup = "import sys, types\nsys.modules['grader_setup'] = types.ModuleType('grader_setup')\nresult = {}"
     with KernelSession(notebook("import os, time\nx = 1", "time.sleep(3.5)"), limits) as session:
         session.run_notebook()
-        session.install(setup, what="setting up")
         with pytest.raises(KernelDied) as died:
             session.call("result = {'y': os._exit(3)}", what="running your exit")
         assert died.value.recovered and "re-ran your notebook" in died.value.sentence()
-        assert session.call("import grader_setup\nresult = {'x': x}") == {"x": 1}  # definitions and setup back
+        back = f"import {session.package}\nresult = {{'x': x, 'grader': hasattr({session.package}, 'scenarios')}}"
+        assert session.call(back) == {"x": 1, "grader": True}  # definitions and the grader's package back
         with pytest.raises(KernelDied):  # the second replay would pass the 6 s budget: the session is lost
             session.call("result = {'y': os._exit(3)}", what="running your exit again")
         with pytest.raises(KernelDied) as lost:

@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
+import reference
 from reference import LSTM, LSTM_RTRL, Gate, generate_data, notebooks, softsign, softsign_derivative
+from reference.assignment import BY_NUMBER, CODE_EXERCISES, DEFINITIONS, EXERCISES, WRITTEN_EXERCISES
 from reference.rtrl import PARAMS
 
-CODE_EXERCISES = (2, 4, 5, 6, 7, 9, 10, 11)
-DEFINITIONS = ("setup", "given", "code")  # the roles whose cells define things; "experiment" cells train
+DEFINING_ROLES = ("setup", "given", "code")  # the roles whose cells define things; "experiment" cells train
 SOLUTION_BUDGET_SECONDS = 60  # the whole solution notebook, fresh kernel included
 ACCURACY = re.compile(r"accuracy on 1000 fresh sequences: ([0-9.]+)")
 
@@ -90,8 +91,23 @@ def test_generation_is_deterministic():
     assert notebooks.render("solution") == notebooks.render("solution")
 
 
-def test_split_covers_every_member_of_the_reference_classes():
-    notebooks.check_split()  # raises when a reference class gains or loses a method the notebook does not place
+def test_every_member_of_the_reference_classes_is_placed_in_one_exercise():
+    for definition in DEFINITIONS.values():
+        cls = getattr(reference, definition.name)
+        if inspect.isclass(cls):
+            interface = {m.name: e.number for e in EXERCISES for d in e.defines if d.name == cls.__name__
+                         for m in d.methods}
+            placed = [name for names in notebooks.members_by_exercise(cls, interface).values() for name in names]
+            members = [n for n, m in vars(cls).items() if inspect.isfunction(m) or isinstance(m, property)]
+            assert sorted(placed) == sorted(members), cls.__name__
+
+
+def test_a_helper_after_the_last_interface_method_cannot_be_placed():
+    class Late:
+        def forward(self): ...
+        def helper(self): ...
+    with pytest.raises(LookupError, match="helper"):
+        notebooks.members_by_exercise(Late, {"forward": 2})
 
 
 # ---------------------------------------------------------------- (b) tags and structure
@@ -119,12 +135,12 @@ def test_every_cell_has_one_exercise_tag_and_one_role(which):
 @pytest.mark.parametrize("which", ["template", "solution"])
 def test_every_exercise_has_its_cells(which):
     nb = read(which)
-    for n in range(1, 12):
+    for n in BY_NUMBER:
         mine = [c for c in nb.cells if exercise(c) == n]
         assert mine and role(mine[0]) == "text", f"exercise {n} has no statement first"
         assert re.match(rf"## Exercise {n}\b", mine[0].source), mine[0].source[:40]
         answers = [c for c in mine if role(c) == "answer"]
-        assert bool(answers) == (n in notebooks.WRITTEN_EXERCISES), f"exercise {n}: answer cells {answers}"
+        assert bool(answers) == (n in WRITTEN_EXERCISES), f"exercise {n}: answer cells {answers}"
         code = [c for c in mine if role(c) in ("code", "experiment")]
         assert bool(code) == (n in CODE_EXERCISES), f"exercise {n}: code cells"
 
@@ -190,7 +206,7 @@ def test_solution_experiments_learn_the_task(executed_solution, cell_id):
 
 @pytest.fixture(scope="module")
 def solution():
-    return run_cells(read("solution"), DEFINITIONS)
+    return run_cells(read("solution"), DEFINING_ROLES)
 
 
 def copy_parameters(source, target, names):
@@ -329,7 +345,7 @@ def test_template_executes_in_a_fresh_kernel(tmp_path):
 
 
 def test_template_spells_the_interface_and_its_stubs_raise():
-    namespace = run_cells(read("template"), DEFINITIONS + ("experiment",))
+    namespace = run_cells(read("template"), DEFINING_ROLES + ("experiment",))
     for class_name, methods in INTERFACE.items():
         cls = namespace[class_name]
         for method, signature in methods.items():
@@ -347,7 +363,7 @@ def test_solution_accepts_every_call_the_interface_allows(solution):
         params = [p for p in inspect.signature(function).parameters.values() if p.name != "rng"]
         return [(p.kind, p.default) for p in params]
 
-    template = run_cells(read("template"), DEFINITIONS)
+    template = run_cells(read("template"), DEFINING_ROLES)
     for class_name, methods in INTERFACE.items():
         for method in methods:
             assert shape(getattr(solution[class_name], method)) == shape(getattr(template[class_name], method)), \

@@ -2,6 +2,7 @@
 import numpy as np
 from hypothesis import strategies as st
 
+from reference.assignment import spelled
 from reference.finite_differences import OFFSETS, directional_derivative, relative_error
 
 from .registry import Examples, Failed
@@ -35,30 +36,26 @@ def describe(problem):
     return ", ".join(f"{k}={problem[k]:.3g}" if isinstance(problem[k], float) else f"{k}={problem[k]}" for k in keys)
 
 
-def gradient_from_update(result, params, names, eta=ETA):
-    """After zero_grad and backward, update(η) moves θ by -η·∇θ, whatever the buffers are called."""
-    return {n: (params[n] - result[f"updated:{n}"]) / eta for n in names}
+def student_gradients(run, params, names):
+    """The student's gradients after a run (GateRun, LSTMRun, RTRLRun): their buffers where the adapter recognised
+    them all, else read off the update, which moves θ by -η·∇θ whatever the buffers are called."""
+    if all(n in run.grads for n in names):
+        return {n: run.grads[n] for n in names}
+    return {n: (params[n] - run.updated[n]) / ETA for n in names}
 
 
-def student_gradients(result, params, names):
-    """The student's gradients: their buffers where the adapter recognised them all, else read off the update."""
-    if all(f"grad:{n}" in result for n in names):
-        return {n: result[f"grad:{n}"] for n in names}
-    return gradient_from_update(result, params, names)
-
-
-def require_descent(what, params, result, reference_grads, names):
+def require_descent(what, params, run, reference_grads, names):
     """update(η) must move each parameter by -η times the gradient the student's buffers hold (or the reference's
     where no buffers were recognised)."""
     for n in names:
-        grad = result.get(f"grad:{n}", reference_grads[n])
-        moved = result[f"updated:{n}"] - params[n]
+        grad = run.grads.get(n, reference_grads[n])
+        moved = run.updated[n] - params[n]
         if relative_error(moved, -ETA * grad) > TOLERANCE:
             how = ("the parameters move along +η·∇, which is gradient ascent: subtract instead of adding"
                    if relative_error(moved, ETA * grad) < TOLERANCE else
                    "the step is applied twice (-2η·∇), for example in the gates and again in the network"
                    if relative_error(moved, -2 * ETA * grad) < TOLERANCE else "expected θ ← θ - η·∇θ")
-            raise Failed(f"{what}.update({ETA}) changed {n} wrongly: {how}.")
+            raise Failed(f"{what}.update({ETA}) changed {spelled(what, n)} wrongly: {how}.")
 
 
 def mismatched(student, expected, tolerance=TOLERANCE):

@@ -11,15 +11,15 @@ SAMPLES, LENGTH = 2000, 20
 
 
 def samples(ctx):
-    return ctx.student.run("data_samples", T=LENGTH, n=SAMPLES, seed=SEED)
+    return ctx.student.data_samples(T=LENGTH, n=SAMPLES, seed=SEED)
 
 
 @check("data.protocol", 7, 2, "generate_data", "generate_data(T) is a generator of (x (T, 1), y (1,)) pairs")
 def protocol(ctx):
     got = samples(ctx)
-    if not got["is_generator"]:
+    if not got.is_generator:
         raise Failed("generate_data(T) should be a generator (use yield) that produces one (x, y) pair at a time.")
-    if not got["shapes_ok"]:
+    if not got.shapes_ok:
         raise Failed(f"generate_data({LENGTH}) should yield x of shape ({LENGTH}, 1) and y of shape (1,).")
     return "a generator of (x (T, 1), y (1,))"
 
@@ -28,7 +28,7 @@ def protocol(ctx):
        "x(1) = ±1 matching y, balanced labels, noise with mean 0 and variance 0.2 (statistical tests)")
 def distribution(ctx):
     got = samples(ctx)
-    X, Y = got["X"][:, :, 0], got["Y"][:, 0]
+    X, Y = got.X[:, :, 0], got.Y[:, 0]
     if len(Y) < 200:
         raise Failed(f"generate_data({LENGTH}) gave only {len(Y)} sequences; it should keep yielding new ones.")
     if not np.array_equal(X[:, 0], np.where(Y == 1.0, 1.0, -1.0)) or not set(np.unique(Y)) <= {0.0, 1.0}:

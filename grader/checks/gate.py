@@ -2,6 +2,8 @@
 import numpy as np
 from scipy import stats
 
+from reference.assignment import GATE_PARAMETERS
+
 from .. import expected
 from ..diagnose import gate_forward_variants, gate_variants, likely_cause, matching
 from .common import (ETA, OFFSETS, describe, mismatched, require_finite_difference_agreement,
@@ -9,7 +11,7 @@ from .common import (ETA, OFFSETS, describe, mismatched, require_finite_differen
                      student_gradients)
 from .registry import Failed, check, for_all
 
-GATE = ("W", "R", "b")
+GATE = GATE_PARAMETERS
 
 
 def scenario(ctx, problem):
@@ -20,13 +22,13 @@ def scenario(ctx, problem):
     params = expected.random_params(rng, D, I, 1, problem["scale"], GATE)
     xs, hs, ups = rng.normal(size=(steps, D)), rng.normal(size=(steps, I)), rng.normal(size=(steps, I))
     args = dict(D=D, I=I, activation=problem["activation"], params=params, xs=xs, hs=hs, upstream=ups)
-    return params, args, ctx.student.run("gate_scenario", eta=ETA, **args), expected.gate(**args)
+    return params, args, ctx.student.gate_run(eta=ETA, **args), expected.gate(**args)
 
 
 @check("gate.shapes", 2, 2, "Gate", "W is I×D, R is I×I and b has I entries, for D ≠ I and D = I")
 def shapes(ctx):
     for D, I in ((2, 3), (3, 2), (4, 4)):
-        got = {n: v.shape for n, v in ctx.student.run("fresh_params", kind="gate", D=D, I=I).items()}
+        got = {n: v.shape for n, v in ctx.student.fresh_params("Gate", D, I).items()}
         if got != {"W": (I, D), "R": (I, I), "b": (I,)}:
             raise Failed(f"Gate({D}, {I}, ...) has parameter shapes {got}; expected W {I}×{D}, R {I}×{I}, b ({I},).")
     return "W, R and b have the right shapes"
@@ -44,7 +46,7 @@ def check_uniform_init(values, what):
 
 @check("gate.init", 2, 3, "Gate", "the initial parameters are uniform in [-0.01, 0.01] (range and KS test)")
 def init(ctx):
-    params = ctx.student.run("fresh_params", kind="gate", D=16, I=32)
+    params = ctx.student.fresh_params("Gate", 16, 32)
     return check_uniform_init(np.concatenate([v.ravel() for v in params.values()]), "Gate")
 
 
@@ -52,15 +54,15 @@ def init(ctx):
 @for_all(problems(max_scale=3.0, activations=("tanh", "sigmoid")), max_examples=12)
 def forward(ctx, problem):
     _, args, got, want = scenario(ctx, problem)
-    require_close("Gate.forward", got["a"], want["a"], problem,
-                  lambda: likely_cause(matching(gate_forward_variants(problem["activation"]), got["a"], "a", args)))
+    require_close("Gate.forward", got.a, want["a"], problem,
+                  lambda: likely_cause(matching(gate_forward_variants(problem["activation"]), got.a, "a", args)))
 
 
 @check("gate.activation", 2, 2, "Gate", "the activation is exchangeable: one the student never saw (softsign) works")
 @for_all(problems(activations=("softsign",)), max_examples=5)
 def activation(ctx, problem):
     _, _, got, want = scenario(ctx, problem)
-    require_close("Gate.forward with the softsign activation", got["a"], want["a"], problem,
+    require_close("Gate.forward with the softsign activation", got.a, want["a"], problem,
                   lambda: " Use the activation passed to the constructor rather than a fixed one.")
 
 
@@ -69,8 +71,8 @@ def activation(ctx, problem):
 def backward_inputs(ctx, problem):
     _, args, got, want = scenario(ctx, problem)
     for key in ("grad_x", "grad_h"):
-        require_close(f"The ∇{key[-1]} returned by Gate.backward", got[key], want[key], problem,
-                      lambda: likely_cause(matching(gate_variants(problem["activation"]), got[key], key, args)))
+        require_close(f"The ∇{key[-1]} returned by Gate.backward", getattr(got, key), want[key], problem,
+                      lambda: likely_cause(matching(gate_variants(problem["activation"]), getattr(got, key), key, args)))
 
 
 @check("gate.backward_params", 4, 5, "Gate", "backward accumulates ∇W, ∇R, ∇b over several calls, as the reference")
@@ -93,8 +95,8 @@ def finite_differences(ctx, problem):
     rng = np.random.default_rng(problem["seed"] + 1)
     steps = args["xs"].shape[0]
     directions = random_directions(rng, params, 3, {"x": (steps, problem["D"]), "h": (steps, problem["I"])})
-    losses = ctx.student.run("gate_losses", directions=directions, offsets=OFFSETS, **args)["losses"]
-    gradient = student_gradients(got, params, GATE) | {"x": got["grad_x"], "h": got["grad_h"]}
+    losses = ctx.student.gate_losses(directions=directions, offsets=OFFSETS, **args)
+    gradient = student_gradients(got, params, GATE) | {"x": got.grad_x, "h": got.grad_h}
     require_finite_difference_agreement("Gate", directions, gradient, losses, problem)
 
 
@@ -102,9 +104,9 @@ def finite_differences(ctx, problem):
 def zero_grad(ctx):
     problem = dict(D=2, I=3, scale=1.0, seed=5, activation="tanh")
     _, _, got, _ = scenario(ctx, problem)
-    if not any(k.startswith("grad:") for k in got):
+    if not got.grads:
         raise Failed("No gradient buffers (dW, dR, db or similar names) were found on the Gate to check zero_grad.")
-    kept = [n for n in GATE if got.get(f"zeroed:{n}", 0.0) != 0]
+    kept = [n for n in GATE if got.zeroed.get(n, 0.0) != 0]
     if kept:
         raise Failed(f"After zero_grad the Gate's gradient of {', '.join(kept)} is not zero: reset every buffer "
                      f"(dW, dR and db).")

@@ -1,9 +1,10 @@
 """Exercises 5 and 6: the LSTM's initialisation, loss, state reset, BPTT gradient and update."""
 import numpy as np
 
+from reference.assignment import NETWORK_PARAMETERS, shape, spelled
+
 from .. import expected
 from ..diagnose import likely_cause, matching, network_variants
-from ..expected import LSTM_PARAMS
 from .common import (ETA, OFFSETS, describe, mismatched, problems, random_directions, relative_error, require_close,
                      require_descent, require_finite_difference_agreement, student_gradients)
 from .gate import check_uniform_init
@@ -14,41 +15,49 @@ def sequences(rng, count, T, D):
     return rng.normal(size=(count, T, D)), rng.integers(0, 2, size=(count, 1)).astype(float)
 
 
-def scenario(ctx, problem, kind="lstm", count=2):
+def scenario(ctx, problem, class_name="LSTM", count=2):
     """The student's and the reference's network on the same weights and sequences."""
     rng = np.random.default_rng(problem["seed"])
     D, I, T = problem["D"], problem["I"], problem["T"]
-    names = LSTM_PARAMS if kind == "lstm" else tuple(expected.lstm_name(n) for n in LSTM_PARAMS)
-    params = expected.random_params(rng, D, I, 1, problem["scale"], names)
+    params = expected.random_params(rng, D, I, 1, problem["scale"], NETWORK_PARAMETERS)
     xs, ys = sequences(rng, count, T, D)
-    got = ctx.student.run(f"{kind}_scenario", D=D, I=I, K=1, params=params, xs=xs, ys=ys, eta=ETA)
-    return params, xs, ys, got, expected.lstm(params, xs, ys, "bptt" if kind == "lstm" else "rtrl")
+    bptt = class_name == "LSTM"
+    got = (ctx.student.lstm_run if bptt else ctx.student.rtrl_run)(D=D, I=I, K=1, params=params, xs=xs, ys=ys, eta=ETA)
+    return params, xs, ys, got, expected.lstm(params, xs, ys, "bptt" if bptt else "rtrl")
+
+
+def check_network_init(ctx, class_name, D=3, I=5):
+    """The body of lstm.init and rtrl.init: a fresh network's parameters have the interface's shapes and are uniform
+    in [-0.01, 0.01]."""
+    params = ctx.student.fresh_params(class_name, D, I)
+    shapes = {n: v.shape for n, v in params.items()}
+    want = {n: shape(n, D, I) for n in NETWORK_PARAMETERS}
+    if shapes != want:
+        spell = {n: spelled(class_name, n) for n in want}
+        raise Failed(f"{class_name}({D}, {I}) has parameter shapes {({spell.get(n, n): s for n, s in shapes.items()})}; "
+                     f"expected {({spell[n]: s for n, s in want.items()})}.")
+    return check_uniform_init(np.concatenate([v.ravel() for v in params.values()]), class_name)
 
 
 @check("lstm.init", 5, 3, "LSTM", "three gates and an output layer of the right shapes, uniform in [-0.01, 0.01]")
 def init(ctx):
-    params = ctx.student.run("fresh_params", kind="lstm", D=3, I=5)
-    shapes = {n: v.shape for n, v in params.items()}
-    want = {n: v.shape for n, v in expected.random_params(np.random.default_rng(0), 3, 5, 1, 1, LSTM_PARAMS).items()}
-    if shapes != want:
-        raise Failed(f"LSTM(3, 5) has parameter shapes {shapes}; expected {want}.")
-    return check_uniform_init(np.concatenate([v.ravel() for v in params.values()]), "LSTM")
+    return check_network_init(ctx, "LSTM")
 
 
 @check("lstm.loss", 5, 10, "LSTM", "forward returns the reference's BCE at step T on the same weights, T = 1..12")
 @for_all(problems(), max_examples=12)
 def loss(ctx, problem):
     params, xs, ys, got, want = scenario(ctx, problem)
-    require_close("The loss returned by LSTM.forward", got["losses"], want["losses"], problem,
-                  lambda: likely_cause(matching(network_variants("bptt"), got["losses"], "losses", params, xs, ys)))
+    require_close("The loss returned by LSTM.forward", got.losses, want["losses"], problem,
+                  lambda: likely_cause(matching(network_variants("bptt"), got.losses, "losses", params, xs, ys)))
 
 
 @check("lstm.state_reset", 5, 2, "LSTM", "each forward call starts from h(0) = c(0) = 0")
 def state_reset(ctx):
     problem = dict(D=2, I=3, T=4, scale=1.0, seed=11)
     params, xs, ys, got, _ = scenario(ctx, problem)
-    alone = ctx.student.run("lstm_scenario", D=2, I=3, K=1, params=params, xs=xs[1:], ys=ys[1:], eta=ETA)["losses"]
-    if relative_error(got["losses"][1:], alone) > 1e-9:
+    alone = ctx.student.lstm_run(D=2, I=3, K=1, params=params, xs=xs[1:], ys=ys[1:], eta=ETA).losses
+    if relative_error(got.losses[1:], alone) > 1e-9:
         raise Failed("The loss of a sequence depends on the sequence run before it: reset h and c to zero at the "
                      "start of every forward call.")
     return "a second sequence does not see the first one's state"
@@ -58,10 +67,10 @@ def state_reset(ctx):
 @for_all(problems(), max_examples=12)
 def bptt(ctx, problem):
     params, xs, ys, got, want = scenario(ctx, problem)
-    grads = student_gradients(got, params, LSTM_PARAMS)
+    grads = student_gradients(got, params, NETWORK_PARAMETERS)
     wrong = mismatched(grads, want["grads"])
     if wrong:
-        raise Failed(f"The BPTT gradient of {', '.join(wrong)} differs from the reference on {describe(problem)} "
+        raise Failed(f"The BPTT gradient of {', '.join(spelled('LSTM', n) for n in wrong)} differs from the reference on {describe(problem)} "
                      f"(summed over 2 sequences).",
                      lambda: likely_cause(matching(network_variants("bptt"), grads, "grads", params, xs, ys), wrong))
 
@@ -72,20 +81,20 @@ def finite_differences(ctx, problem):
     params, xs, ys, got, _ = scenario(ctx, problem, count=1)
     rng = np.random.default_rng(problem["seed"] + 1)
     directions = random_directions(rng, params, 3)
-    losses = ctx.student.run("lstm_losses", D=problem["D"], I=problem["I"], K=1, params=params, x=xs[0], y=ys[0],
-                             directions=directions, offsets=OFFSETS)["losses"]
-    require_finite_difference_agreement("LSTM", directions, student_gradients(got, params, LSTM_PARAMS), losses,
-                                        problem)
+    losses = ctx.student.lstm_losses(D=problem["D"], I=problem["I"], K=1, params=params, x=xs[0], y=ys[0],
+                                     directions=directions, offsets=OFFSETS)
+    require_finite_difference_agreement("LSTM", directions, student_gradients(got, params, NETWORK_PARAMETERS),
+                                        losses, problem)
 
 
 @check("lstm.accumulate", 6, 2, "LSTM", "backward adds to the buffers: two sequences give the sum of their gradients")
 def accumulate(ctx):
     problem = dict(D=2, I=3, T=5, scale=1.0, seed=12)
     params, xs, ys, got, _ = scenario(ctx, problem, count=3)
-    singles = [student_gradients(ctx.student.run("lstm_scenario", D=2, I=3, K=1, params=params, xs=xs[k:k + 1],
-                                                 ys=ys[k:k + 1], eta=ETA), params, LSTM_PARAMS) for k in range(3)]
-    summed = {n: sum(single[n] for single in singles) for n in LSTM_PARAMS}
-    if mismatched(student_gradients(got, params, LSTM_PARAMS), summed):
+    singles = [student_gradients(ctx.student.lstm_run(D=2, I=3, K=1, params=params, xs=xs[k:k + 1], ys=ys[k:k + 1],
+                                                      eta=ETA), params, NETWORK_PARAMETERS) for k in range(3)]
+    summed = {n: sum(single[n] for single in singles) for n in NETWORK_PARAMETERS}
+    if mismatched(student_gradients(got, params, NETWORK_PARAMETERS), summed):
         raise Failed("After three forward/backward calls the gradient buffers do not hold the sum of the three "
                      "gradients: backward must add (+=) to them, and only zero_grad resets them.")
     return "gradients accumulate over sequences"
@@ -93,12 +102,11 @@ def accumulate(ctx):
 
 @check("lstm.update", 6, 3, "LSTM", "update(η) moves every parameter by -η times its gradient")
 def update(ctx):
-    return check_update(ctx, "LSTM", LSTM_PARAMS, seed=13)
+    return check_update(ctx, "LSTM", seed=13)
 
 
-def check_update(ctx, what, names, seed):
+def check_update(ctx, what, seed):
     """The body of lstm.update and rtrl.update: one update after a scenario's accumulated gradient."""
-    kind = "rtrl" if what == "LSTM_RTRL" else "lstm"
-    params, _, _, got, want = scenario(ctx, dict(D=2, I=3, T=5, scale=1.0, seed=seed), kind=kind)
-    require_descent(what, params, got, want["grads"], names)
+    params, _, _, got, want = scenario(ctx, dict(D=2, I=3, T=5, scale=1.0, seed=seed), what)
+    require_descent(what, params, got, want["grads"], NETWORK_PARAMETERS)
     return "update descends"

@@ -1,42 +1,36 @@
 """Exercises 9 and 10: LSTM_RTRL's initialisation, update, per-step outputs, truncated gradient and memory."""
 import numpy as np
 
+from reference.assignment import NETWORK_PARAMETERS
+
 from .. import expected
 from ..diagnose import likely_cause, matching, network_variants, rtrl_output_variants
-from ..expected import LSTM_PARAMS
 from .common import describe, mismatched, problems, require_close, student_gradients
-from .gate import check_uniform_init
-from .lstm import check_update, scenario as network_scenario
+from .lstm import check_network_init, check_update
+from .lstm import scenario as network_scenario
 from .registry import Failed, check, for_all
-
-RTRL_PARAMS = tuple(expected.lstm_name(n) for n in LSTM_PARAMS)
 
 
 def scenario(ctx, problem, count=2):
-    return network_scenario(ctx, problem, kind="rtrl", count=count)
+    return network_scenario(ctx, problem, "LSTM_RTRL", count)
 
 
 @check("rtrl.init", 9, 2, "LSTM_RTRL", "every parameter has its shape and is uniform in [-0.01, 0.01]")
 def init(ctx):
-    params = ctx.student.run("fresh_params", kind="rtrl", D=3, I=5)
-    want = {n: v.shape for n, v in expected.random_params(np.random.default_rng(0), 3, 5, 1, 1, RTRL_PARAMS).items()}
-    if {n: v.shape for n, v in params.items()} != want:
-        raise Failed(f"LSTM_RTRL(3, 5) has parameter shapes {({n: v.shape for n, v in params.items()})}; "
-                     f"expected {want}.")
-    return check_uniform_init(np.concatenate([v.ravel() for v in params.values()]), "LSTM_RTRL")
+    return check_network_init(ctx, "LSTM_RTRL")
 
 
 @check("rtrl.update", 9, 3, "LSTM_RTRL", "update(η) moves every parameter by -η times its gradient")
 def update(ctx):
-    return check_update(ctx, "LSTM_RTRL", RTRL_PARAMS, seed=21)
+    return check_update(ctx, "LSTM_RTRL", seed=21)
 
 
 @check("rtrl.outputs", 10, 6, "LSTM_RTRL", "forward's ŷ(t) equals the reference's at every step, after reset")
 @for_all(problems(), max_examples=10)
 def outputs(ctx, problem):
     params, xs, _, got, _ = scenario(ctx, problem)
-    require_close("The ŷ(t) returned by LSTM_RTRL.forward", got["outputs"], expected.rtrl_outputs(params, xs), problem,
-                  lambda: likely_cause(matching(rtrl_output_variants(), got["outputs"], "outputs", params, xs)))
+    require_close("The ŷ(t) returned by LSTM_RTRL.forward", got.outputs, expected.rtrl_outputs(params, xs), problem,
+                  lambda: likely_cause(matching(rtrl_output_variants(), got.outputs, "outputs", params, xs)))
 
 
 @check("rtrl.gradient", 10, 10, "LSTM_RTRL",
@@ -44,7 +38,7 @@ def outputs(ctx, problem):
 @for_all(problems(), max_examples=10)
 def gradient(ctx, problem):
     params, xs, ys, got, want = scenario(ctx, problem)
-    grads = student_gradients(got, params, RTRL_PARAMS)
+    grads = student_gradients(got, params, NETWORK_PARAMETERS)
     wrong = mismatched(grads, want["grads"])
     if not wrong:
         return
@@ -56,7 +50,7 @@ def gradient(ctx, problem):
 @check("rtrl.memory", 10, 4, "LSTM_RTRL", "the object holds O(I(D+I)) numbers (sensitivities), not O(I³)")
 def memory(ctx):
     sizes = (16, 32, 64)
-    held = ctx.student.run("rtrl_memory", D=1, sizes=list(sizes), T=20)["held"]
+    held = ctx.student.rtrl_memory(D=1, sizes=list(sizes), T=20)
     exponent = float(np.log(held[-1] / held[-2]) / np.log(sizes[-1] / sizes[-2]))  # the largest sizes dominate
     if exponent > 2.5:
         raise Failed(f"The numbers your LSTM_RTRL holds grow like I^{exponent:.1f} ({held.astype(int).tolist()} for "

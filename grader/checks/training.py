@@ -10,8 +10,6 @@ import numpy as np
 from reference import batched
 from reference.data import sample_batch
 
-from .. import expected
-from ..expected import LSTM_PARAMS
 from .registry import Failed, check
 
 
@@ -49,18 +47,16 @@ def reference_accuracy(method, seed, protocol=PROTOCOL):
     return batched.accuracy(params, test_X, test_Y)
 
 
-def student_accuracy(ctx, kind, seed, protocol=PROTOCOL):
+def student_accuracy(ctx, class_name, seed, protocol=PROTOCOL):
     params, X, Y, test_X, test_Y = data(seed, protocol)
-    if kind == "lstm":
-        params = {n: params[expected.lstm_name(n)] for n in LSTM_PARAMS}
-    losses = ctx.student.run("train", timeout=600, kind=kind, D=1, I=protocol.hidden, params=params, xs=X, ys=Y,
-                             batch=protocol.batch, eta=protocol.eta, test_xs=test_X, test_ys=test_Y)["test_losses"]
+    losses = ctx.student.train(class_name=class_name, D=1, I=protocol.hidden, params=params, xs=X, ys=Y, batch=protocol.batch,
+                               eta=protocol.eta, test_xs=test_X, test_ys=test_Y)
     return float(np.mean(np.nan_to_num(losses, nan=np.inf) < np.log(2)))  # correct iff ŷ is on the right side of 0.5
 
 
-def convergence(ctx, kind, what):
+def convergence(ctx, class_name, what):
     p = PROTOCOL
-    accuracies = [student_accuracy(ctx, kind, seed) for seed in p.seeds]
+    accuracies = [student_accuracy(ctx, class_name, seed) for seed in p.seeds]
     summary = ", ".join(f"{a:.1%}" for a in accuracies)
     if min(accuracies) < p.required_accuracy:
         raise Failed(f"Trained by the grader ({what}, T = {p.T}, {p.hidden} hidden units, {p.sequences} sequences in "
@@ -72,9 +68,9 @@ def convergence(ctx, kind, what):
 
 @check("lstm.training", 7, 4, "LSTM", "the student's LSTM, trained by the grader's protocol, learns the task")
 def lstm_training(ctx):
-    return convergence(ctx, "lstm", "BPTT")
+    return convergence(ctx, "LSTM", "BPTT")
 
 
 @check("rtrl.training", 11, 5, "LSTM_RTRL", "the student's LSTM_RTRL, trained by the grader's protocol, learns it")
 def rtrl_training(ctx):
-    return convergence(ctx, "rtrl", "RTRL")
+    return convergence(ctx, "LSTM_RTRL", "RTRL")
