@@ -6,9 +6,10 @@
   "seconds" and without "printed", the student's own output, which may contain their own timings);
 - the total time.
 
-Usage: python bench/grader_accuracy.py [NAME ...] [--runs N] [--workers N] [--save DIR] [--load DIR]
+Usage: python bench/grader_accuracy.py [NAME ...] [--runs N] [--workers N] [--save DIR] [--load DIR] [--against DIR]
 (default: every submission in submissions/, 2 runs, 2 workers; --save writes every run's JSON, --load reports on
-JSON saved earlier instead of grading).
+JSON saved earlier instead of grading, --against compares the first run with JSON another version of the grader
+saved, to show a change that must not change behaviour did not).
 """
 import argparse
 import json
@@ -46,7 +47,7 @@ def grade_all(names, runs, workers):
     return results, seconds
 
 
-def report(names, results, seconds, total):
+def report(names, results, seconds, total, against=None):
     first = results[0]
     by_kind = {}
     for name in names:
@@ -97,6 +98,13 @@ def report(names, results, seconds, total):
         if printed:
             print(f"(the student's own printed output differs for {len(printed)}, e.g. their timings: not a grade)")
 
+    if against is not None:
+        print("\n== grades that differ from the saved ones (--against)")
+        differ = [n for n in names if comparable(against[n]) != comparable(first[n])]
+        print(f"{len(names) - len(differ)} of {len(names)} identical")
+        for name in differ:
+            print(f"  {name}: {differences(against[name], first[name])}")
+
     print("\n== time")
     print(f"total {total:.0f} s for {len(results)} x {len(names)} gradings; per notebook (first run): "
           f"median {sorted(seconds.values())[len(seconds) // 2]:.0f} s, max {max(seconds.values()):.0f} s "
@@ -129,10 +137,12 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--save", type=Path, help="write every run's JSON result to this directory")
     parser.add_argument("--load", type=Path, help="report on the JSON that --save wrote there, without grading")
+    parser.add_argument("--against", type=Path, help="compare the first run with the JSON --save wrote there")
     args = parser.parse_args(argv)
     names = args.names or expectations.names()
+    against = load(args.against, names)[0][0] if args.against else None
     if args.load:
-        return 0 if report(names, *load(args.load, names)) else 1
+        return 0 if report(names, *load(args.load, names), against=against) else 1
     start = time.perf_counter()
     results, seconds = grade_all(names, args.runs, args.workers)
     total = time.perf_counter() - start
@@ -142,7 +152,7 @@ def main(argv=None):
             for name, result in graded.items():
                 (args.save / f"{name}.run{run + 1}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
         (args.save / "seconds.json").write_text(json.dumps({"total": total, "first_run": seconds}, indent=1))
-    return 0 if report(names, results, seconds, total) else 1
+    return 0 if report(names, results, seconds, total, against) else 1
 
 
 if __name__ == "__main__":
