@@ -1,36 +1,58 @@
-"""Grading time of a notebook over its bare execution time (nbclient alone), measured in one run, and each check's
-own seconds. Usage: python bench/grade_overhead.py [NOTEBOOK] (default: the solution notebook)."""
-import sys
+"""What grading costs over running the notebook: bare execution (nbclient alone), grading in the sandbox and grading
+without it (--no-sandbox), interleaved so that the machine's load falls on all three alike; prints the medians, their
+ratios, and each check's own seconds in the last sandboxed grading.
+
+Usage: python bench/grade_overhead.py [NOTEBOOK] [--repeat N] (default: the solution notebook, 3 repetitions).
+"""
+import argparse
+import statistics
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
+from grader.execute import Limits
 from grader.pipeline import grade_notebook
 
 
-def bare_execution_seconds(path):
+def bare_execution(path):
     notebook = nbformat.read(path, as_version=4)
-    start = time.perf_counter()
     NotebookClient(notebook, kernel_name="python3", timeout=600,
                    resources={"metadata": {"path": str(Path(path).parent)}}).execute()
-    return time.perf_counter() - start
 
 
-def main(path):
-    bare = bare_execution_seconds(path)
+def timed(run):
     start = time.perf_counter()
-    report = grade_notebook(path)
-    grading = time.perf_counter() - start
-    checks = sum(c.seconds for c in report.checks)
-    print(f"notebook: {path}  score {report.score:g}/{report.max_score:g}")
-    print(f"bare nbclient execution: {bare:7.2f} s")
-    print(f"grade (execute + check): {grading:7.2f} s   ratio {grading / bare:.2f}")
-    print(f"checks' own time:        {checks:7.2f} s")
+    result = run()
+    return time.perf_counter() - start, result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebook", nargs="?", default="reference/solution.ipynb")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    ways = {"bare nbclient execution": lambda: bare_execution(args.notebook),
+            "grade, sandboxed": lambda: grade_notebook(args.notebook),
+            "grade, --no-sandbox": lambda: grade_notebook(args.notebook, Limits(sandbox=False))}
+    seconds, results = {name: [] for name in ways}, {}
+    for _ in range(args.repeat):
+        for name, run in ways.items():
+            spent, results[name] = timed(run)
+            seconds[name].append(spent)
+    report = results["grade, sandboxed"]
+    median = {name: statistics.median(values) for name, values in seconds.items()}
+    bare, sandboxed, plain = median.values()
+    print(f"notebook: {args.notebook}  score {report.score:g}/{report.max_score:g}  ({args.repeat} repetitions)")
+    for name, value in median.items():
+        print(f"{name:26s} median {value:7.2f} s   ({', '.join(f'{s:.1f}' for s in seconds[name])})")
+    print(f"grading / bare execution:  {sandboxed / bare:.2f} (sandboxed), {plain / bare:.2f} (--no-sandbox)")
+    print(f"sandboxed / --no-sandbox:  {sandboxed / plain:.3f}")
+    print(f"checks' own time (last sandboxed grading): {sum(c.seconds for c in report.checks):.2f} s")
     for c in sorted(report.checks, key=lambda c: -c.seconds):
         print(f"  {c.id:28s} {c.seconds:6.2f} s")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "reference/solution.ipynb")
+    main()

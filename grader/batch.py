@@ -60,7 +60,7 @@ def grade_one(notebook, name, out_dir, limits, running=None):
     running.add(token)
     command = [sys.executable, "-m", "grader.cli", str(notebook), "--json", str(json_path),
                "--cell-timeout", str(limits.cell_timeout), "--notebook-timeout", str(limits.notebook_timeout),
-               "--memory", str(limits.memory_bytes / 2**30)]
+               "--memory", str(limits.memory_bytes / 2**30)] + ([] if limits.sandbox else ["--no-sandbox"])
     bound = limits.notebook_timeout + CHECKS_SECONDS
     start = time.monotonic()
     with open(text_path, "w") as report:

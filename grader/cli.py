@@ -24,11 +24,13 @@ def main(argv=None):
     parser.add_argument("--notebook-timeout", type=float, default=Limits.notebook_timeout,
                         help="seconds for the whole notebook's cells")
     parser.add_argument("--memory", type=float, default=Limits.memory_bytes / 2**30, help="kernel memory limit, GiB")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="for debugging: run the notebook's kernel as yourself, with resource limits only")
     args = parser.parse_args(argv)
     # A terminated grader still leaves through the sessions' __exit__, which ends the kernel and its children.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                    memory_bytes=int(args.memory * 2**30))
+                    memory_bytes=int(args.memory * 2**30), sandbox=not args.no_sandbox)
     if len(args.notebooks) > 1 or Path(args.notebooks[0]).is_dir():
         lines = grade_all(args.notebooks, args.out, limits, args.jobs)
         if not lines:

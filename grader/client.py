@@ -193,7 +193,8 @@ class Client(NotebookClient):
 
 
 def _exit_description(code: int | None) -> str:
-    if code is not None and code < 0:
-        with contextlib.suppress(ValueError):
-            return f"killed by {signal.Signals(-code).name}"
+    """How the kernel's process ended: a negative code is a signal; so is 128 + n, as the sandbox's init reports it."""
+    signalled = -code if code is not None and code < 0 else code - 128 if code is not None and code > 128 else None
+    with contextlib.suppress(ValueError, TypeError):
+        return f"killed by {signal.Signals(signalled).name}"
     return f"exit code {code}"

@@ -9,9 +9,8 @@ from typing import Callable
 
 import numpy as np
 
-from reference.finite_differences import relative_error
-
 from reference.assignment import GATES
+from reference.finite_differences import relative_error
 
 from . import expected
 

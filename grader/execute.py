@@ -3,8 +3,9 @@
 Student code may loop forever, kill or crash Python, exhaust memory, print gigabytes, leave processes
 behind, monkeypatch anything, or print fake results. ``KernelSession`` therefore
 
-* starts a fresh ``python3`` ipykernel per session in a temporary directory, with an address-space limit,
-  no core dumps, single-threaded BLAS, the Agg backend and a random token in its environment;
+* starts a fresh ipykernel per session in a temporary directory, inside the sandbox of ``grader.sandbox`` (a uid
+  of its own, no network, a filesystem view without the grader, the solution or other notebooks, resource
+  limits), with single-threaded BLAS, the Agg backend and a random token in an environment of its own;
 * bounds every cell (interrupt, then restart if the interrupt is ignored) and the notebook as a whole,
   and replaces a kernel that died;
 * keeps at most ``Limits.output_chars`` characters of text per cell in the grading process and drops
@@ -24,12 +25,10 @@ again, every later ``call`` raises ``KernelDied`` naming what the grader was doi
 
 from __future__ import annotations
 
-import contextlib
 import os
 import resource
 import secrets
 import shutil
-import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -40,11 +39,13 @@ from typing import Any
 import nbformat
 from jupyter_core.utils import ensure_async, run_sync
 
-from . import kernel
+from . import kernel, sandbox
 from .client import Client, Execution
 from .errors import CallTimeout, KernelDied, NoResult, StudentCodeError, excerpt
 from .kernel import codec
 from .processes import kill_token_holders
+
+PASSED_ENVIRONMENT = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "TERM")
 
 TOKEN_VARIABLE = "GRADER_SESSION_TOKEN"
 PRELUDE_TIMEOUT = 60.0  # importing numpy on a loaded machine
@@ -55,6 +56,7 @@ class Limits:
     notebook_timeout: float = 1200.0  # whole notebook bound; cells after it are recorded as skipped
     memory_bytes: int = 4 << 30  # RLIMIT_AS of the kernel
     output_chars: int = 20_000  # per-cell stored output cap (text kept per cell), grader side
+    sandbox: bool = True  # False (--no-sandbox, for debugging): the kernel runs as the grader, with limits only
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class KernelSession:
         self._runs: list[CellRun] = []  # the notebook's cells as first run: what a replay runs again
         self._replay_seconds = 0.0  # spent replaying after calls lost the kernel
         self._lost_in: str | None = None  # what the grader was doing when the kernel was lost for good
+        self.isolation = ""  # "" or a sentence saying what the student's kernel was not isolated from
 
     def __enter__(self) -> KernelSession:
         self._root = tempfile.mkdtemp(prefix="grader-")
@@ -155,19 +158,30 @@ class KernelSession:
     async def _async_start(self, workdir: str) -> None:
         client = self._client
         client.km = client.create_kernel_manager()
+        options = {"env": self._kernel_environment()}
+        if self.limits.sandbox:
+            launch = sandbox.prepare(workdir, sandbox.KernelLimits(memory_bytes=self.limits.memory_bytes))
+            sandbox.apply(launch, client.km)
+            options["env"] |= launch.env
+            self.isolation = launch.protection.notice
+        else:
+            options["preexec_fn"] = partial(_limit_kernel, self.limits.memory_bytes)
+            self.isolation = "graded without the sandbox (--no-sandbox): the notebook ran as the grader's own user"
         await client.async_start_new_kernel(
             cwd=workdir,
-            env=self._kernel_environment(),
-            preexec_fn=partial(_limit_kernel, self.limits.memory_bytes),
             stdout=subprocess.DEVNULL,  # output written to the kernel's own fds must not reach the grader's
             stderr=subprocess.DEVNULL,
+            **options,
         )
         await client.async_start_new_kernel_client()
         await self._async_prelude()
 
     def _kernel_environment(self) -> dict[str, str]:
+        """The kernel's environment: what a Python program needs and the grader's own settings, none of the grader's
+        other variables (they may hold secrets); GRADER_* tokens let whatever the notebook starts be found later."""
+        passed = {k: v for k, v in os.environ.items() if k in PASSED_ENVIRONMENT or k.startswith("GRADER_")}
         return {
-            **os.environ,
+            **passed,
             "OMP_NUM_THREADS": "1",
             "OPENBLAS_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",

@@ -12,9 +12,10 @@ ACTIVATIONS = {
 }
 
 
-def random_params(rng, D, I, K, scale, names):
-    """Weights uniform in [-scale, scale], drawn in the order of `names`."""
-    return {n: rng.uniform(-scale, scale, size=shape(n, D, I, K)) for n in names}
+def random_params(rng, D, I, K, scale, names, output_scale=1.0):
+    """Weights uniform in [-scale, scale], drawn in the order of `names`; the output layer's times `output_scale`."""
+    return {n: rng.uniform(-scale, scale, size=shape(n, D, I, K)) * (output_scale if n in ("W_y", "b_y") else 1.0)
+            for n in names}
 
 
 def gate(D, I, activation, params, xs, hs, upstream, activations=ACTIVATIONS):

@@ -7,7 +7,7 @@ from .checks import CHECKS
 from .execute import CellRun, KernelSession, Limits
 from .load import load
 from .locate import WrittenAnswer, printed_results, written_answers
-from .score import CheckResult, run_checks, totals
+from .score import CheckResult, Deduction, deductions, run_checks, size_globals, totals
 from .student import Described, Student
 
 
@@ -18,6 +18,7 @@ class GradeReport:
     max_score: float
     exercises: dict  # exercise number -> (score, max_score)
     checks: list[CheckResult]
+    deductions: list[Deduction] = field(default_factory=list)  # breaches of the template, each charged once
     errors: list[str] = field(default_factory=list)
     cells: list[CellRun] = field(default_factory=list)
     written: list[WrittenAnswer] = field(default_factory=list)
@@ -38,12 +39,15 @@ def grade_notebook(path, limits: Limits = Limits(), checks=CHECKS) -> GradeRepor
         else:
             cell_errors = []
         results = run_checks(student, described, checks)
+    charged = deductions(student.breaches if student else (), described.globals_read)
+    sized = {m for methods, _ in size_globals(described.globals_read).values() for m in methods}
     notes = [f"`{method}` reads the notebook global(s) {names}: pass values as arguments or keep them as attributes, "
-             f"so that the method works wherever it is called." for method, names in described.globals_read.items()]
-    per_exercise = totals(results)
+             f"so that the method works wherever it is called." for method, names in described.globals_read.items()
+             if method not in sized] + ([f"Sandbox: {session.isolation}."] if session.isolation else [])
+    per_exercise = totals(results, charged)
     return GradeReport(
         notebook=str(Path(path)), score=sum(s for s, _ in per_exercise.values()),
-        max_score=sum(m for _, m in per_exercise.values()), exercises=per_exercise, checks=results,
+        max_score=sum(m for _, m in per_exercise.values()), exercises=per_exercise, checks=results, deductions=charged,
         errors=cell_errors + [f"Cell {c.index + 1}: {c.error}" for c in cells if c.outcome != "ok"],
         cells=cells, written=written_answers(loaded.notebook), notes=notes,
         printed=printed_results(loaded.notebook, cells))

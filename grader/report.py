@@ -12,6 +12,8 @@ def as_json(report) -> dict:
         "exercises": {str(e): {"score": s, "max_score": m} for e, (s, m) in sorted(report.exercises.items())},
         "checks": [{"id": c.id, "exercise": c.exercise, "points": c.points, "max_points": c.max_points,
                     "passed": c.passed, "message": c.message, "seconds": c.seconds} for c in report.checks],
+        "deductions": [{"kind": d.kind, "exercise": d.exercise, "points": d.points, "message": d.message}
+                       for d in report.deductions],
         "errors": report.errors, "notes": report.notes,
         "written": {str(w.exercise): w.text for w in report.written},
         "printed": {str(e): text for e, text in report.printed.items()},
@@ -46,6 +48,7 @@ def as_text(report) -> str:
         for c in (c for c in report.checks if c.exercise == exercise):
             mark = "✓" if c.passed else "✗"
             lines.append(f"  {mark} {c.id} ({c.points:g}/{c.max_points:g}): {c.message}")
+        lines += [f"  − {d.message}: −{d.points:g}" for d in report.deductions if d.exercise == exercise]
     lines += ["", "Written exercises (graded by hand, 0 automatic points; the reference answers are in "
                   "reference/answers.md):"]
     lines += [f"  Exercise {w.exercise}: {written_excerpt(w)}" for w in report.written]

@@ -1,12 +1,16 @@
-"""Stage 5: run every registered check against the student's kernel and total the points."""
+"""Stage 5: run every registered check against the student's kernel, charge the breaches of the template once each,
+and total the points."""
 import time
 from dataclasses import dataclass
 
-from reference.assignment import DEFINITIONS
+from hypothesis.errors import Flaky
+
+from reference.assignment import exercise_of
 
 from . import errors
 from .checks import CHECKS, Check, Failed
-from .checks.registry import Unrecoverable
+from .checks.registry import BREACHES, Unrecoverable
+from .kernel.calls import GLOBAL_SIZES
 from .student import adapter_failure
 
 
@@ -22,27 +26,51 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class Deduction:
+    """A breach of the template, charged once in the exercise whose code commits it."""
+    kind: str  # as in checks.registry.BREACHES
+    exercise: int
+    points: float
+    message: str
+
+
+@dataclass(frozen=True)
 class Context:
     """What a check may use: the student's classes, driven in their kernel through the adapter."""
     student: object
 
 
-def globals_note(needs, globals_read):
-    """For a failed check: the notebook globals its class's methods read, a likely reason that the grader's sizes
-    break code that works in the student's own notebook."""
-    uses = (needs,) + DEFINITIONS[needs].uses
-    methods = [(m, names) for m, names in globals_read.items() if m.split(".")[0] in uses]
-    return "".join(f" Note: `{m}` reads the notebook global(s) {names}, whose values in your notebook need not fit "
-                   f"the sizes the grader calls it with: use the arguments' sizes (x.shape[0]) or the object's own "
-                   f"attributes." for m, names in methods)
+def size_globals(globals_read):
+    """{class: (its methods that read size globals, the names)}: from describe's {method: "T, I"}."""
+    sizes = {name for names in GLOBAL_SIZES.values() for name in names}
+    by_class = {}
+    for method, names in globals_read.items():
+        read = [n for n in names.split(", ") if n in sizes]
+        if read:
+            methods, seen = by_class.get(method.split(".")[0], ((), ()))
+            by_class[method.split(".")[0]] = (methods + (method,), seen + tuple(n for n in read if n not in seen))
+    return by_class
+
+
+def deductions(breaches, globals_read) -> list[Deduction]:
+    """What the breaches the scenarios met ("returns:LSTM.forward") and the size globals the methods read cost, as
+    the rubric (checks.registry.BREACHES) says; each once."""
+    charged = []
+    for noted in sorted(breaches):
+        kind, _, where = noted.partition(":")
+        breach = BREACHES[kind]
+        charged.append(Deduction(kind, exercise_of(where), breach.points, breach.sentence.format(where=where, names="")))
+    for class_name, (methods, names) in size_globals(globals_read).items():
+        breach = BREACHES["globals"]
+        charged.append(Deduction("globals", exercise_of(methods[0]), breach.points,
+                                 breach.sentence.format(where=", ".join(methods), names=", ".join(names))))
+    return charged
 
 
 def run_check(check: Check, ctx: Context, described) -> CheckResult:
     start = time.perf_counter()
 
     def result(passed, message):
-        if not passed:
-            message += globals_note(check.needs, described.globals_read)
         return CheckResult(check.id, check.exercise, check.points if passed else 0.0, check.points, passed, message,
                            round(time.perf_counter() - start, 3))
 
@@ -61,9 +89,12 @@ def run_check(check: Check, ctx: Context, described) -> CheckResult:
         return result(False, error.sentence())
     except errors.GradingError as error:
         return result(False, error.sentence())
-    except Exception as error:  # Hypothesis's flakiness reports and other surprises stay a verdict, not a crash
-        return result(False, f"This check could not be completed ({type(error).__name__}: {str(error)[:200]}); "
-                             f"is your code deterministic?")
+    except Flaky:
+        return result(False, "Your code gave different results when called twice with the same inputs; make it "
+                             "deterministic (no random numbers or state kept between calls outside the interface).")
+    except Exception as error:  # the grader's own failure: said as such, never blamed on the student
+        return result(False, f"The grader itself failed on this check ({type(error).__name__}: {str(error)[:200]}); "
+                             f"this is not a verdict on your code: tell your instructor.")
 
 
 def run_checks(student, described, checks=CHECKS) -> list[CheckResult]:
@@ -72,10 +103,13 @@ def run_checks(student, described, checks=CHECKS) -> list[CheckResult]:
     return [run_check(check, ctx, described) for check in sorted(checks, key=lambda c: c.exercise)]
 
 
-def totals(results):
-    """Score and maximum per exercise, and overall."""
+def totals(results, charged=()):
+    """Score and maximum per exercise, after the deductions (an exercise's score does not go below zero)."""
     per_exercise = {}
     for r in results:
         score, maximum = per_exercise.get(r.exercise, (0.0, 0.0))
         per_exercise[r.exercise] = (score + r.points, maximum + r.max_points)
+    for d in charged:
+        score, maximum = per_exercise.get(d.exercise, (0.0, 0.0))
+        per_exercise[d.exercise] = (max(0.0, score - d.points), maximum)
     return per_exercise

@@ -25,36 +25,38 @@ class Described:
 
 
 @dataclass(frozen=True)
-class GateRun:
-    """T forward calls of a Gate, then T backward calls in reverse, zero_grad, the same again and update(η)."""
+class Accumulated:
+    """What a run leaves in the gradient buffers and how update(η) then moves the parameters: from the given weights
+    and a fresh zero_grad, and again from the same weights with zero_grad on the object that holds gradients."""
+    grads: Arrays  # the buffers after the first run, where recognisable
+    updated: Arrays  # the parameters after the first run and update(η)
+    zeroed: dict[str, float]  # Σ|buffer| right after the second zero_grad, where recognisable
+    rezeroed: Arrays  # the parameters after the second run and update(η): as `updated` if zero_grad works
+
+
+@dataclass(frozen=True)
+class GateRun(Accumulated):
+    """T forward calls of a Gate, then T backward calls in reverse."""
     a: np.ndarray  # (T, I): forward's outputs
     grad_x: np.ndarray  # (T, D): what backward returned, in forward's order
     grad_h: np.ndarray  # (T, I)
-    grads: Arrays  # the buffers after the first pass, where recognisable
-    zeroed: dict[str, float]  # Σ|buffer| right after zero_grad
-    updated: Arrays  # the parameters after the second pass and update(η)
 
 
 @dataclass(frozen=True)
-class LSTMRun:
-    """From the given weights and zero_grad, forward and backward on every sequence, then update(η)."""
+class LSTMRun(Accumulated):
+    """Forward and backward on every sequence."""
     losses: np.ndarray  # forward's loss per sequence
-    grads: Arrays  # the accumulated buffers, where recognisable
-    updated: Arrays
 
 
 @dataclass(frozen=True)
-class RTRLRun:
-    """From the given weights and zero_grad, every sequence from reset with the target at its last step, then
-    update(η)."""
+class RTRLRun(Accumulated):
+    """Every sequence from reset, with the target at its last step."""
     outputs: np.ndarray  # (steps of all sequences, K): ŷ(t) of every forward call
-    grads: Arrays
-    updated: Arrays
 
 
 @dataclass(frozen=True)
 class FreshParams:
-    params: Arrays  # a newly constructed object's parameters
+    draws: list[Arrays]  # the parameters of newly constructed objects, one per seed
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class LossesAlong:
 
 @dataclass(frozen=True)
 class Memory:
-    held: np.ndarray  # numbers the object holds, per hidden size
+    held: np.ndarray  # numbers the object holds, per hidden size (rows) and sequence length (columns)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class DataSample:
     Y: np.ndarray  # (n, 1)
     is_generator: bool
     shapes_ok: bool  # every pair had x (T, 1) and y (1,)
+    calls: int  # how often generate_data(T) was called to get them
 
 
 @dataclass(frozen=True)
@@ -86,22 +89,25 @@ class Student:
     def __init__(self, session, call_timeout=60.0):
         self.session = session
         self.call_timeout = call_timeout
+        self.breaches = set()  # "kind:where" of every breach of the template the scenarios met (calls.BREACHES)
 
     def _run(self, record, scenario, what, timeout=None, **kwargs):
         code = (f"import {self.session.package} as grader\n"
-                f"result = grader.scenarios.{scenario}(grader.channel.user_namespace(), "
-                f"**grader.codec.loads({codec.dumps(kwargs)!r}))")
+                f"result = grader.scenarios.answer({scenario!r}, grader.channel.user_namespace(), "
+                f"grader.codec.loads({codec.dumps(kwargs)!r}))")
         answer = self.session.call(code, timeout=timeout or self.call_timeout, what=what)
-        if set(answer) != {f.name for f in fields(record)}:
+        breaches = answer.pop("breaches", None)
+        if not isinstance(breaches, list) or set(answer) != {f.name for f in fields(record)}:
             raise NoResult(what)
+        self.breaches.update(map(str, breaches))
         return record(**answer)
 
     def describe(self) -> Described:
         return self._run(Described, "describe", "looking up your classes", names=NAMES, classes=CLASSES)
 
-    def fresh_params(self, class_name, D, I) -> Arrays:
-        return self._run(FreshParams, "fresh_params", "constructing your class", class_name=class_name, D=D,
-                         I=I).params
+    def fresh_params(self, class_name, D, I, count=1) -> list[Arrays]:
+        return self._run(FreshParams, "fresh_params", "constructing your class", class_name=class_name, D=D, I=I,
+                         count=count).draws
 
     def gate_run(self, D, I, activation, params, xs, hs, upstream, eta) -> GateRun:
         return self._run(GateRun, "gate_scenario", "running your Gate's forward, backward and update", D=D, I=I,
@@ -111,20 +117,22 @@ class Student:
         return self._run(LossesAlong, "gate_losses", "running Gate.forward", D=D, I=I, activation=activation,
                          params=params, xs=xs, hs=hs, upstream=upstream, directions=directions, offsets=offsets).losses
 
-    def lstm_run(self, D, I, K, params, xs, ys, eta) -> LSTMRun:
+    def lstm_run(self, D, I, K, params, xs, ys, eta, zero_between=False) -> LSTMRun:
         return self._run(LSTMRun, "network_scenario", "running your LSTM's forward, backward and update",
-                         class_name="LSTM", D=D, I=I, K=K, params=params, xs=xs, ys=ys, eta=eta)
+                         class_name="LSTM", D=D, I=I, K=K, params=params, xs=xs, ys=ys, eta=eta,
+                         zero_between=zero_between)
 
     def lstm_losses(self, D, I, K, params, x, y, directions, offsets) -> np.ndarray:
         return self._run(LossesAlong, "lstm_losses", "running LSTM.forward", D=D, I=I, K=K, params=params, x=x, y=y,
                          directions=directions, offsets=offsets).losses
 
-    def rtrl_run(self, D, I, K, params, xs, ys, eta) -> RTRLRun:
+    def rtrl_run(self, D, I, K, params, xs, ys, eta, zero_between=False) -> RTRLRun:
         return self._run(RTRLRun, "network_scenario", "running your LSTM_RTRL step by step", class_name="LSTM_RTRL",
-                         D=D, I=I, K=K, params=params, xs=xs, ys=ys, eta=eta)
+                         D=D, I=I, K=K, params=params, xs=xs, ys=ys, eta=eta, zero_between=zero_between)
 
-    def rtrl_memory(self, D, sizes, T) -> np.ndarray:
-        return self._run(Memory, "rtrl_memory", "measuring your LSTM_RTRL's memory", D=D, sizes=sizes, T=T).held
+    def rtrl_memory(self, D, sizes, lengths) -> np.ndarray:
+        return self._run(Memory, "rtrl_memory", "measuring your LSTM_RTRL's memory", D=D, sizes=sizes,
+                         lengths=lengths).held
 
     def data_samples(self, T, n, seed) -> DataSample:
         return self._run(DataSample, "data_samples", "drawing from your generate_data", T=T, n=n, seed=seed)

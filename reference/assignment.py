@@ -134,3 +134,12 @@ def spelled(class_name, name):
     """A network parameter as the report names it for a class: LSTM's "W_z" is "z.W" (the W of its gate z)."""
     kind, _, gate = name.partition("_")
     return DEFINITIONS[class_name].spelling.format(kind=kind, gate=gate) if gate in GATES else name
+
+
+def exercise_of(where):
+    """The exercise that defines a method ("LSTM.forward") or, for a class ("LSTM") or a helper method, the class's
+    first exercise."""
+    class_name, _, method = where.partition(".")
+    defining = [e.number for e in EXERCISES for d in e.defines if d.name == class_name]
+    return next((e.number for e in EXERCISES for d in e.defines if d.name == class_name
+                 for m in d.methods if m.name == method), defining[0])

@@ -7,8 +7,9 @@ Every notebook starts from reference/template.ipynb, as students download it. Th
 one student's cells, in notebook order, each after a line `# %% <template cell id>` (that cell replaced) or
 `# %% new cell <id>` (a cell they added after the one before); a line `# %magic` there is the notebook's `%magic`.
 students/answers_*.md hold written answers, after lines `<!-- exercise N -->`. corpus.toml lists the students, the
-bugs (a student's cells with text replacements) and incomplete submissions, with what each must cost; its header
-says how. Lists of exercises and checks come from reference/assignment.py and the grader's registry.
+bugs (a student's cells with text replacements) and incomplete submissions, with what each must cost; styles.toml
+the style variants (the same, with code that keeps its meaning and costs at most the deductions listed). Their
+headers say how. Lists of exercises and checks come from reference/assignment.py and the grader's registry.
 """
 import argparse
 import json
@@ -89,12 +90,13 @@ def notebook(cells, answers):
 
 
 def expectation(entry, kind, lose, failed, free=()):
-    lose, free = sorted(set(lose)), sorted(set(free))
+    deductions = entry.get("deductions", {})
+    lose, free = sorted(set(lose) | set(deductions.values())), sorted(set(free))
     diagnosis = entry.get("diagnosis", {})
     assert not set(lose) & set(free) and set(diagnosis) <= set(failed) <= set(CHECK_IDS), entry["name"]
     return {"description": entry["description"], "kind": kind,
             "full_marks": [e for e in CODE_EXERCISES if e not in lose and e not in free],
-            "lose": lose, "failed_checks": list(failed), "diagnosis": dict(diagnosis)}
+            "lose": lose, "failed_checks": list(failed), "diagnosis": dict(diagnosis), "deductions": dict(deductions)}
 
 
 def missing_cost(kept):
@@ -108,16 +110,17 @@ def missing_cost(kept):
 
 def submissions():
     """name -> (notebook, expected result)."""
-    corpus = tomllib.loads((HERE / "corpus.toml").read_text())
+    corpus = tomllib.loads((HERE / "corpus.toml").read_text()) | tomllib.loads((HERE / "styles.toml").read_text())
     students = {s["name"]: s for s in corpus["student"]}
     out = {}
     for s in students.values():
         out[s["name"]] = (notebook(cells_of(s["name"]), answers_of(s["answers"])), expectation(s, "correct", [], []))
-    for bug in corpus["bug"]:
-        base = students[bug["base"]]
-        entry = dict(bug, description=f"{bug['description']} (based on {bug['base']})")
-        out[bug["name"]] = (notebook(edited(cells_of(bug["base"]), bug), answers_of(base["answers"])),
-                            expectation(entry, bug.get("kind", "bug"), bug["lose"], bug["failed"], bug.get("free", ())))
+    for entry in corpus["bug"] + corpus.get("style", []):
+        kind = entry.get("kind", "bug" if "failed" in entry else "style")
+        described = dict(entry, description=f"{entry['description']} (based on {entry['base']})")
+        out[entry["name"]] = (notebook(edited(cells_of(entry["base"]), entry), answers_of(students[entry["base"]]["answers"])),
+                              expectation(described, kind, entry.get("lose", []), entry.get("failed", []),
+                                          entry.get("free", ())))
     for entry in corpus["incomplete"]:
         kept = entry.get("cells", [])
         cells = [c for c in cells_of(entry["base"]) if c[0] in kept] if kept else []

@@ -40,9 +40,10 @@ def grade(name):
 def mismatches(expect, result):
     """Every way the result differs from the expectation, one line each (empty: as expected).
 
-    Lines start with a category: "lost" (an exercise that must keep full marks lost points), "kept" (an exercise that
-    must lose points kept full marks), "passed" (a check that must fail passed), "diagnosis" (a failed check's message
-    lacks the expected words), "crash"."""
+    Lines start with a category: "lost" (an exercise that must keep full marks lost points, or a check of an exercise
+    charged only a deduction failed), "kept" (an exercise that must lose points kept full marks), "passed" (a check that
+    must fail passed), "diagnosis" (a failed check's message lacks the expected words), "deduction" (a breach of the
+    template that must be charged was not, or one was charged that must not be), "crash"."""
     if "crash" in result:
         return [f"crash: grading raised: {result['crash'].strip().splitlines()[-1]}"]
     exercises = result["exercises"]
@@ -64,6 +65,16 @@ def mismatches(expect, result):
             out.append(f"passed: {check_id} must fail, but the grader has no such check")
         elif check["passed"]:
             out.append(f"passed: {check_id} must fail, but passed ({check['message']})")
+    charged = {(d["kind"], d["exercise"]) for d in result.get("deductions", [])}
+    expected_charges = {(kind, e) for kind, e in expect.get("deductions", {}).items()}
+    for kind, e in sorted(expected_charges - charged):
+        out.append(f"deduction: {kind} must be charged in exercise {e}, charged: {sorted(charged)}")
+    for kind, e in sorted(charged - expected_charges):
+        out.append(f"deduction: {kind} was charged in exercise {e} but must not be")
+    for kind, e in sorted(expected_charges):
+        failed = [f"{c['id']} ({c['message']})" for c in result["checks"] if c["exercise"] == e and not c["passed"]]
+        if failed:
+            out.append(f"lost: exercise {e} must lose only the {kind} deduction; failed: {'; '.join(failed)}")
     for check_id, words in expect["diagnosis"].items():
         check = checks.get(check_id)
         if check is not None and not check["passed"] and words.lower() not in check["message"].lower():

@@ -87,7 +87,7 @@ def test_the_networks_map_and_compute_the_references_numbers(student, class_name
 
 def test_fresh_parameters_have_the_interface_shapes(student):
     for class_name in CLASSES:
-        params = scenarios.fresh_params(student, class_name, 3, 5)["params"]
+        params = scenarios.fresh_params(student, class_name, 3, 5)["draws"][0]
         assert all(np.abs(v).max() <= 0.01 for v in params.values())
         assert params["W" if class_name == "Gate" else "W_z"].shape == (5, 3)
 

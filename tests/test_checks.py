@@ -138,6 +138,14 @@ def backward_resets(self):
     _backward(self)
 LSTM.backward = backward_resets
 """, "+="),
+    "lstm.zero_grad": ("""
+def zero_grad_keeps_output_layer(self):
+    for gate in self.gates:
+        gate.zero_grad()
+    if not hasattr(self, "dW_y"):
+        self.dW_y, self.db_y = np.zeros_like(self.W_y), np.zeros_like(self.b_y)
+LSTM.zero_grad = zero_grad_keeps_output_layer
+""", "is not zero"),
     "lstm.update": ("""
 def update_output_ascent(self, eta):
     for gate in self.gates:
@@ -160,6 +168,15 @@ def generate_data(T):
         x[0, 0] = 1.0 if label else -1.0
         yield x, np.array([float(label)])
 """, "standard deviation 0.2"),
+    "data.independence": ("""
+def generate_data(T):
+    label = True
+    while True:
+        label = not label  # alternates instead of being drawn
+        x = np.random.normal(0.0, np.sqrt(0.2), size=(T, 1))
+        x[0, 0] = 1.0 if label else -1.0
+        yield x, np.array([float(label)])
+""", "correlated"),
     "lstm.training": ("""
 _update = LSTM.update
 def update_tiny_steps(self, eta):
@@ -174,6 +191,22 @@ def init_zero_recurrent(self, *args):
         setattr(self, f"R_{g}", np.zeros_like(getattr(self, f"R_{g}")))
 LSTM_RTRL.__init__ = init_zero_recurrent
 """, "uniformly"),
+    "rtrl.reset": ("""
+def reset_keeps_sensitivities(self):
+    self.h, self.c = np.zeros(self.b_z.shape), np.zeros(self.b_z.shape)
+    if not hasattr(self, "S"):
+        self.S = {name: np.zeros_like(getattr(self, name)) for name in CARRIED}
+LSTM_RTRL.reset = reset_keeps_sensitivities
+""", "another ran before it"),
+    "rtrl.zero_grad": ("""
+_zero_grad = LSTM_RTRL.zero_grad
+def zero_grad_keeps_dW_o(self):
+    kept = getattr(self, "dW_o", None)
+    _zero_grad(self)
+    if kept is not None:
+        self.dW_o = kept
+LSTM_RTRL.zero_grad = zero_grad_keeps_dW_o
+""", "is not zero"),
     "rtrl.update": ("""
 def update_ascent(self, eta):
     for name in PARAMS:
@@ -255,13 +288,6 @@ def forward_from_previous_h(self, x, y):
     return _forward(self, x[:-1], y) if len(x) > 1 else _forward(self, x, y)
 LSTM.forward = forward_from_previous_h
 """, "h(T-1)"),
-    "a method reading a notebook global": ("lstm.loss", """
-T = 7
-_forward = LSTM.forward
-def forward_over_global_T(self, x, y):
-    return _forward(self, x[:T], y)
-LSTM.forward = forward_over_global_T
-""", "reads the notebook global(s) T"),
     "derivative of the output in the LSTM": ("lstm.bptt", """
 def sigmoid_derivative(s):
     a = sigmoid(s)
@@ -331,3 +357,85 @@ def test_diagnosis_names_the_bug(bug):
     check_id, patch, phrase = DIAGNOSED[bug]
     result = check_results(with_cells(solution_code(), patch), {check_id})[check_id]
     assert not result.passed and phrase in result.message, result.message
+
+
+HIDDEN = {  # bugs an earlier grader let through, each with the check that must now fail and words its message says
+    "uniform noise of the right variance": ("data.distribution", """
+def generate_data(T):
+    while True:
+        label = np.random.rand() < 0.5
+        x = np.random.uniform(-np.sqrt(0.6), np.sqrt(0.6), size=(T, 1))  # variance 0.2, but not Gaussian
+        x[0, 0] = 1.0 if label else -1.0
+        yield x, np.array([float(label)])
+""", "not Gaussian"),
+    "one parameter group initialised on [0, 0.01]": ("lstm.init", """
+_init = LSTM.__init__
+def init_positive_output_bias(self, *args):
+    _init(self, *args)
+    self.b_y = np.random.uniform(0.0, 0.01, self.b_y.shape)
+LSTM.__init__ = init_positive_output_bias
+""", "b_y"),
+    "NaN in a gradient": ("gate.backward_params", """
+_backward = Gate.backward
+def backward_nan_bias(self, grad_a):
+    out = _backward(self, grad_a)
+    self.db = self.db * np.nan
+    return out
+Gate.backward = backward_nan_bias
+""", "differs from the reference"),
+    "BPTT truncated to the last 20 steps": ("lstm.bptt", """
+def backward_window(self):
+    e = self.y_hat - self.y
+    self.dW_y += np.outer(e, self.h_T)
+    self.db_y += e
+    dh, dc_next = self.W_y.T @ e, np.zeros(self.hidden_size)
+    for k, (z, i, o, c) in enumerate(reversed(self.steps)):
+        tanh_c = np.tanh(c)
+        dc = dh * o * (1.0 - tanh_c**2) + dc_next
+        grads = (dc * i, dc * z, dh * tanh_c)
+        backs = [gate.backward(g) for gate, g in zip(self.gates, grads)]
+        dh, dc_next = (sum(b[1] for b in backs), dc) if k < 20 else (0 * dh, 0 * dc)
+LSTM.backward = backward_window
+""", "differs from the reference"),
+    "the cell's error clipped at 1": ("lstm.bptt", """
+def backward_clipped(self):
+    e = self.y_hat - self.y
+    self.dW_y += np.outer(e, self.h_T)
+    self.db_y += e
+    dh, dc_next = self.W_y.T @ e, np.zeros(self.hidden_size)
+    for z, i, o, c in reversed(self.steps):
+        tanh_c = np.tanh(c)
+        dc = np.clip(dh * o * (1.0 - tanh_c**2) + dc_next, -1.0, 1.0)
+        grads = (dc * i, dc * z, dh * tanh_c)
+        dh = sum(gate.backward(g)[1] for gate, g in zip(self.gates, grads))
+        dc_next = dc
+LSTM.backward = backward_clipped
+""", "differs from the reference"),
+    "RTRL that keeps every step's state": ("rtrl.memory", """
+_forward = LSTM_RTRL.forward
+def forward_remembering(self, x_t, y=None):
+    self.history = getattr(self, "history", []) + [(self.h.copy(), self.c.copy())]
+    return _forward(self, x_t, y)
+LSTM_RTRL.forward = forward_remembering
+""", "per step"),
+    "a generator that yields one sequence per call": ("data.protocol", """
+def generate_data(T):
+    label = np.random.rand() < 0.5
+    x = np.random.normal(0.0, np.sqrt(0.2), size=(T, 1))
+    x[0, 0] = 1.0 if label else -1.0
+    yield x, np.array([float(label)])
+""", "stopped after 1"),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(HIDDEN))
+def test_bugs_that_hide_from_small_problems_are_found(bug):
+    check_id, patch, phrase = HIDDEN[bug]
+    result = check_results(with_cells(solution_code(), patch), {check_id})[check_id]
+    assert not result.passed and phrase in result.message, result.message
+
+
+def test_a_generator_of_one_sequence_per_call_is_judged_on_all_it_gives():
+    patch = HIDDEN["a generator that yields one sequence per call"][1]
+    results = check_results(with_cells(solution_code(), patch), {"data.distribution", "data.independence"})
+    assert all(r.passed for r in results.values()), [r.message for r in results.values()]

@@ -3,7 +3,9 @@
 import contextlib
 import os
 import pickle
+import secrets
 import threading
+from dataclasses import replace
 
 import numpy as np
 import psutil
@@ -166,37 +168,38 @@ def test_output_floods_are_capped_in_the_grading_process():
 
 
 LEAVE_PROCESSES = """\
-import os, subprocess
-detached = subprocess.Popen(["sleep", "1000"], start_new_session=True)
+import os, subprocess, sys
+sleeper = [sys.executable, "-c", "import time; time.sleep(1000)", "{mark}"]
+detached = subprocess.Popen(sleeper, start_new_session=True)
 # No token, in a detached group whose leader has it: only killing token holders' groups reaches it.
-group = subprocess.Popen(["sh", "-c", "env -i sleep 1000 & echo $!; wait"], start_new_session=True, stdout=-1)
+group = subprocess.Popen(["sh", "-c", "env -i " + " ".join(repr(arg) for arg in sleeper) + " & echo $!; wait"],
+                         start_new_session=True, stdout=-1)
 untokened = int(group.stdout.readline())
-read_end, write_end = os.pipe()
 child = os.fork()
 if child == 0:  # double fork: the grandchild is orphaned in a session of its own
     os.setsid()
-    grandchild = os.fork()
-    if grandchild == 0:
-        os.execvp("sleep", ["sleep", "1000"])
-    os.write(write_end, str(grandchild).encode())
+    if os.fork() == 0:
+        os.execv(sys.executable, sleeper)
     os._exit(0)
 os.waitpid(child, 0)
-print(detached.pid, untokened, int(os.read(read_end, 32)))
-print(os.getcwd(), sorted(os.listdir()))
+print(os.getcwd(), sorted(name for name in os.listdir() if not name.startswith(".")))
 """
 
 
-def test_no_process_and_no_directory_outlive_the_session():
-    with KernelSession(notebook(LEAVE_PROCESSES), SMALL) as session:
+def marked(mark: str) -> list[psutil.Process]:
+    """The processes whose command line carries `mark` (their pids inside a sandbox are not the host's)."""
+    return [p for p in psutil.process_iter(["cmdline"]) if mark in (p.info["cmdline"] or []) and not gone(p.pid)]
+
+
+@pytest.mark.parametrize("sandboxed", [True, False])
+def test_no_process_and_no_directory_outlive_the_session(sandboxed):
+    mark = secrets.token_hex(8)
+    with KernelSession(notebook(LEAVE_PROCESSES.format(mark=mark)), replace(SMALL, sandbox=sandboxed)) as session:
         (cell,) = session.run_notebook()
-        pids_line, where_line = cell.output_excerpt.splitlines()
-        pids = [int(pid) for pid in pids_line.split()]
-        assert all(not gone(pid) for pid in pids)
-        assert len(token_holders(session.token)) >= 4  # kernel, detached, group leader, grandchild
+        assert len(marked(mark)) == 3, cell  # detached, in a group with an untokened leader, double-forked
         assert os.environ.get(TOKEN_VARIABLE) != session.token
-    assert token_holders(session.token) == []
-    assert all(gone(pid) for pid in pids)
-    workdir, listing = where_line.split(" ", 1)
+    assert token_holders(session.token) == [] and marked(mark) == []
+    workdir, listing = cell.output_excerpt.strip().split(" ", 1)
     assert listing == "['notebook.ipynb']"
     assert not os.path.exists(workdir)
 

@@ -1,6 +1,7 @@
 """`grade` end to end: full marks for the solution, zero and a clean report for the template, the same score for a
 notebook that tampers with numpy as for its honest code, the same JSON twice, and grading through kernel deaths."""
 import json
+import secrets
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pytest
 
 from grader.cli import main
 from grader.pipeline import grade_notebook
-from grader.report import as_json, comparable
+from grader.report import as_json, as_text, comparable
 
 from grading import FAST_CHECKS, SOLUTION, TEMPLATE, solution_code, with_cells, write
 
@@ -98,7 +99,7 @@ def test_a_kernel_death_during_a_check_costs_only_that_check(tmp_path):
     path = write(with_cells(solution_code(), DIES_ONCE_IN_RTRL_UPDATE), tmp_path / "dies-once.ipynb")
     report = grade_notebook(path, checks=FAST_CHECKS)
     failed = [c for c in report.checks if not c.passed]
-    assert [c.id for c in failed] == ["rtrl.update"], [c.message for c in failed]
+    assert [c.id for c in failed] == ["rtrl.reset"], [c.message for c in failed]  # the first check that updates
     assert "Python stopped" in failed[0].message and "re-ran your notebook" in failed[0].message
 
 
@@ -108,18 +109,48 @@ def test_solution_graded_twice_with_training_gives_the_same_json(tmp_path):
     assert first == second and first["score"] == 100
 
 
-def test_a_terminated_grader_leaves_no_process_of_the_student_behind(tmp_path):
-    pid_file = tmp_path / "child.pid"
-    spawn = (f"import subprocess, time\nchild = subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
-             f"open({str(pid_file)!r}, 'w').write(str(child.pid))\ntime.sleep(600)")
+@pytest.mark.parametrize("options", [[], ["--no-sandbox"]])
+def test_a_terminated_grader_leaves_no_process_of_the_student_behind(tmp_path, options):
+    mark = secrets.token_hex(8)  # in the child's command line: its pid inside a sandbox is not the host's
+    spawn = (f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', "
+             f"{mark!r}], start_new_session=True)\ntime.sleep(600)")
     path = write(with_cells(solution_code(), spawn), tmp_path / "spawner.ipynb")
-    grader = subprocess.Popen([sys.executable, "-m", "grader.cli", str(path)], stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not pid_file.exists() and time.monotonic() < deadline:
+    grader = subprocess.Popen([sys.executable, "-m", "grader.cli", str(path), *options], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (child := [p for p in psutil.process_iter(["cmdline"]) if mark in (p.info["cmdline"] or [])]) \
+            and time.monotonic() < deadline:
         time.sleep(0.2)
     kernels = psutil.Process(grader.pid).children(recursive=True)
-    child = psutil.Process(int(pid_file.read_text()))
+    assert child and kernels
     grader.send_signal(signal.SIGTERM)
     grader.wait(timeout=60)
-    _, alive = psutil.wait_procs(kernels + [child], timeout=10)
+    _, alive = psutil.wait_procs(kernels + child, timeout=10)
     assert alive == []
+
+
+BREACHING = {  # a breach of the template (later cells of the solution), and the deduction it must cost, once
+    "returns": ("""
+_forward = LSTM.forward
+def forward_returning_a_pair(self, x, y):
+    loss = _forward(self, x, y)
+    return loss, self.y_hat
+LSTM.forward = forward_returning_a_pair
+""", 5),
+    "globals": ("""
+T = 7
+def forward_over_global_T(self, x, y, _forward=LSTM.forward):
+    return _forward(self, x[:T], y)
+LSTM.forward = forward_over_global_T
+""", 5),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BREACHING))
+def test_a_breach_of_the_template_costs_its_deduction_once_and_the_rest_is_graded_as_usual(tmp_path, kind):
+    patch, exercise = BREACHING[kind]
+    report = grade_notebook(write(with_cells(solution_code(), patch), tmp_path / "breach.ipynb"), checks=FAST_CHECKS)
+    assert [c.id for c in report.checks if not c.passed] == []
+    assert [(d.kind, d.exercise) for d in report.deductions] == [(kind, exercise)]
+    score, maximum = report.exercises[exercise]
+    assert score == maximum - report.deductions[0].points
+    assert report.deductions[0].message in as_text(report)

@@ -28,12 +28,12 @@ def test_every_submission_has_a_consistent_expectation():
     assert len(NAMES) >= 35
     for name in NAMES:
         expect = expectations.expected(name)
-        assert expect["description"] and expect["kind"] in ("correct", "bug", "incomplete"), name
+        assert expect["description"] and expect["kind"] in ("correct", "bug", "style", "incomplete"), name
         assert not set(expect["full_marks"]) & set(expect["lose"]), name
         assert set(expect["diagnosis"]) <= set(expect["failed_checks"]), name
-        if expect["kind"] == "correct":
-            assert expect["lose"] == [] and expect["failed_checks"] == [], name
-            assert expect["full_marks"] == list(CODE_EXERCISES), name
+        if expect["kind"] in ("correct", "style"):
+            assert expect["failed_checks"] == [] and set(expect["lose"]) == set(expect["deductions"].values()), name
+            assert expect["kind"] == "style" or expect["full_marks"] == list(CODE_EXERCISES), name
         else:
             assert expect["lose"] and expect["failed_checks"], name
         if expect["kind"] == "bug":

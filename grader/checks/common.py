@@ -3,7 +3,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from reference.assignment import spelled
-from reference.finite_differences import OFFSETS, directional_derivative, relative_error
+from reference.finite_differences import directional_derivative, relative_error
 
 from .registry import Examples, Failed
 
@@ -14,12 +14,20 @@ ETA = 0.1
 SCALES = (1.0, 0.1, 0.5, 2.0, 3.0)  # weight scales, in the order shrinking prefers them: few values shrink fast
 
 
-def problems(max_size=6, max_length=12, max_scale=2.0, activations=(None,)):
+# Tried first, before any drawn problem (D, I, T, weight scale, output layer's scale, seed): the smallest; a small one
+# with D ≠ I; a long sequence with weights small enough for the error to travel back through all of it (where a
+# truncated backward pass shows); a large output layer, whose cell errors reach about 9 (where clipping shows);
+# large weights throughout.
+FIRST_PROBLEMS = ((1, 1, 1, 1.0, 1.0, 0), (2, 3, 3, 1.0, 1.0, 1), (1, 2, 64, 0.3, 1.0, 2), (2, 3, 8, 0.5, 40.0, 5),
+                  (2, 2, 24, 4.0, 1.0, 4))
+
+
+def problems(max_size=6, max_length=12, max_scale=2.0, activations=(None,), first=FIRST_PROBLEMS):
     """Sizes (D = I reached as well as D ≠ I), a weight scale, a seed and (for a Gate) an activation: first the
-    smallest problem and a small one with D ≠ I and T > 1 for each activation, then drawn ones."""
-    first = [dict(D=D, I=I, T=T, scale=1.0, seed=seed, activation=a)
-             for D, I, T, seed in ((1, 1, 1, 0), (2, 3, 3, 1)) for a in activations]
-    return Examples(first, drawn_problems(max_size, max_length, max_scale, activations))
+    `first` problems for each activation, then drawn ones."""
+    examples = [dict(D=D, I=I, T=T, scale=scale, output_scale=output_scale, seed=seed, activation=a)
+                for D, I, T, scale, output_scale, seed in first for a in activations]
+    return Examples(examples, drawn_problems(max_size, max_length, max_scale, activations))
 
 
 @st.composite
@@ -32,8 +40,15 @@ def drawn_problems(draw, max_size, max_length, max_scale, activations):
 
 
 def describe(problem):
-    keys = [k for k in ("D", "I", "T", "scale", "activation") if problem.get(k) is not None]
+    keys = [k for k in ("D", "I", "T", "scale", "output_scale", "activation") if problem.get(k) is not None
+            and not (k == "output_scale" and problem[k] == 1.0)]
     return ", ".join(f"{k}={problem[k]:.3g}" if isinstance(problem[k], float) else f"{k}={problem[k]}" for k in keys)
+
+
+def close(student, expected, tolerance=TOLERANCE):
+    """Whether the student's numbers agree with the expected ones within the tolerance (norm-wise relative error);
+    NaN or Inf on either side never agrees."""
+    return relative_error(np.asarray(student, dtype=float), np.asarray(expected, dtype=float)) <= tolerance
 
 
 def student_gradients(run, params, names):
@@ -50,22 +65,34 @@ def require_descent(what, params, run, reference_grads, names):
     for n in names:
         grad = run.grads.get(n, reference_grads[n])
         moved = run.updated[n] - params[n]
-        if relative_error(moved, -ETA * grad) > TOLERANCE:
+        if not close(moved, -ETA * grad):
             how = ("the parameters move along +η·∇, which is gradient ascent: subtract instead of adding"
-                   if relative_error(moved, ETA * grad) < TOLERANCE else
+                   if close(moved, ETA * grad) else
                    "the step is applied twice (-2η·∇), for example in the gates and again in the network"
-                   if relative_error(moved, -2 * ETA * grad) < TOLERANCE else "expected θ ← θ - η·∇θ")
+                   if close(moved, -2 * ETA * grad) else "expected θ ← θ - η·∇θ")
             raise Failed(f"{what}.update({ETA}) changed {spelled(what, n)} wrongly: {how}.")
+
+
+def require_reset(what, params, run, names):
+    """zero_grad on an object that holds gradients must leave it as a fresh zero_grad does: the same run and update
+    then move every parameter as they did the first time."""
+    kept = [n for n in names if run.zeroed.get(n, 0.0) != 0
+            or not close(run.rezeroed[n] - params[n], run.updated[n] - params[n], 1e-9)]
+    if kept:
+        raise Failed(f"After zero_grad on a {what} that holds gradients, the gradient of "
+                     f"{', '.join(spelled(what, n) for n in kept)} is not zero: zero_grad must reset every buffer, "
+                     f"so that the next update uses only the new gradient.")
+    return "zero_grad resets every gradient buffer"
 
 
 def mismatched(student, expected, tolerance=TOLERANCE):
     """Names whose arrays differ from the expected ones by more than the tolerance."""
-    return [n for n in expected if student.get(n) is None or relative_error(student[n], expected[n]) > tolerance]
+    return [n for n in expected if student.get(n) is None or not close(student[n], expected[n], tolerance)]
 
 
 def require_close(what, student, expected, problem, diagnosis=None):
-    error = relative_error(np.asarray(student, dtype=float), np.asarray(expected, dtype=float))
-    if not np.isfinite(error) or error > TOLERANCE:
+    if not close(student, expected):
+        error = relative_error(np.asarray(student, dtype=float), np.asarray(expected, dtype=float))
         raise Failed(f"{what} differs from the reference by {error:.2g} (relative) on {describe(problem)}.", diagnosis)
 
 
@@ -80,7 +107,7 @@ def require_finite_difference_agreement(module, directions, gradient, losses, pr
     loss along it (losses[d] holds the loss at the stencil's offsets along direction d)."""
     analytic = np.array([sum(float(np.sum(gradient[n] * v[n])) for n in v) for v in directions])
     numeric = np.array([directional_derivative(row) for row in losses])
-    if relative_error(analytic, numeric) > 1e-5:
+    if not close(analytic, numeric, 1e-5):
         raise Failed(f"{module}.backward disagrees with finite differences of your own {module}.forward on "
                      f"{describe(problem)} (directional derivatives {np.round(analytic, 6)} vs {np.round(numeric, 6)}).")
 

@@ -45,6 +45,25 @@ class Check:
 CHECKS: list[Check] = []
 
 
+@dataclass(frozen=True)
+class Breach:
+    """A breach of what the template fixes, which the grader works around so that the rest is graded as usual, and
+    charges once, in the exercise that defines the code at fault. `sentence` says what was done and what the
+    template asks; `{where}` is the method or class, `{names}` what it read."""
+    points: float
+    sentence: str
+
+
+BREACHES = {  # kind (as grader/kernel/calls.py notes it) -> what it costs
+    "returns": Breach(2, "{where} returned a tuple; the template has it return one value (the loss, or ŷ(t))"),
+    "columns": Breach(2, "{where} works only with column vectors such as (D, 1); the template passes vectors of "
+                         "shape (D,)"),
+    "container": Breach(1, "{where} keeps its gates in a dict or list; the template has them as attributes z, i, o"),
+    "globals": Breach(2, "{where} read(s) the notebook global(s) {names} for sizes instead of their arguments or the "
+                         "object's attributes (the grader set them to its own sizes while checking)"),
+}
+
+
 def check(id, exercise, points, needs, proves):
     def register(run):
         CHECKS.append(Check(id, exercise, points, needs, proves, run))

@@ -1,12 +1,12 @@
 """Exercises 9 and 10: LSTM_RTRL's initialisation, update, per-step outputs, truncated gradient and memory."""
 import numpy as np
 
-from reference.assignment import NETWORK_PARAMETERS
+from reference.assignment import NETWORK_PARAMETERS, spelled
 
 from .. import expected
 from ..diagnose import likely_cause, matching, network_variants, rtrl_output_variants
-from .common import describe, mismatched, problems, require_close, student_gradients
-from .lstm import check_network_init, check_update
+from .common import describe, mismatched, problems, require_close, require_reset, student_gradients
+from .lstm import check_network_init, check_update, require_independent_sequences
 from .lstm import scenario as network_scenario
 from .registry import Failed, check, for_all
 
@@ -20,7 +20,18 @@ def init(ctx):
     return check_network_init(ctx, "LSTM_RTRL")
 
 
-@check("rtrl.update", 9, 3, "LSTM_RTRL", "update(η) moves every parameter by -η times its gradient")
+@check("rtrl.reset", 9, 2, "LSTM_RTRL", "reset starts a new sequence: h, c and the sensitivities back to zero")
+def reset(ctx):
+    return require_independent_sequences(ctx, "LSTM_RTRL", 22, "reset must set h, c and every sensitivity to zero")
+
+
+@check("rtrl.zero_grad", 9, 1, "LSTM_RTRL", "zero_grad resets every gradient buffer of a network that holds gradients")
+def zero_grad(ctx):
+    params, _, _, got, _ = scenario(ctx, dict(D=2, I=3, T=5, scale=1.0, seed=23))
+    return require_reset("LSTM_RTRL", params, got, NETWORK_PARAMETERS)
+
+
+@check("rtrl.update", 9, 2, "LSTM_RTRL", "update(η) moves every parameter by -η times its gradient")
 def update(ctx):
     return check_update(ctx, "LSTM_RTRL", seed=21)
 
@@ -33,7 +44,7 @@ def outputs(ctx, problem):
                   lambda: likely_cause(matching(rtrl_output_variants(), got.outputs, "outputs", params, xs)))
 
 
-@check("rtrl.gradient", 10, 10, "LSTM_RTRL",
+@check("rtrl.gradient", 10, 8, "LSTM_RTRL",
        "the accumulated gradient is the LSTM learning method's truncated gradient (= frozen-h finite differences)")
 @for_all(problems(), max_examples=10)
 def gradient(ctx, problem):
@@ -42,18 +53,27 @@ def gradient(ctx, problem):
     wrong = mismatched(grads, want["grads"])
     if not wrong:
         return
-    raise Failed(f"The RTRL gradient of {', '.join(wrong)} differs from the LSTM learning method's on "
+    raise Failed(f"The RTRL gradient of {', '.join(spelled('LSTM_RTRL', n) for n in wrong)} differs from the LSTM learning method's on "
                  f"{describe(problem)} (summed over 2 sequences, target at the last step).",
                  lambda: likely_cause(matching(network_variants("rtrl"), grads, "grads", params, xs, ys), wrong, "rtrl"))
 
 
-@check("rtrl.memory", 10, 4, "LSTM_RTRL", "the object holds O(I(D+I)) numbers (sensitivities), not O(I³)")
+@check("rtrl.memory", 10, 4, "LSTM_RTRL",
+       "the object holds O(I(D+I)) numbers whatever the sequence's length: sensitivities, not O(I³), not the sequence")
 def memory(ctx):
-    sizes = (16, 32, 64)
-    held = ctx.student.rtrl_memory(D=1, sizes=list(sizes), T=20)
-    exponent = float(np.log(held[-1] / held[-2]) / np.log(sizes[-1] / sizes[-2]))  # the largest sizes dominate
-    if exponent > 2.5:
-        raise Failed(f"The numbers your LSTM_RTRL holds grow like I^{exponent:.1f} ({held.astype(int).tolist()} for "
-                     f"I = {list(sizes)}), as in full RTRL's O(I³); the LSTM learning method needs only O(I(D+I)) "
+    sizes, lengths = (16, 32, 64), (10, 40)
+    held = ctx.student.rtrl_memory(D=1, sizes=list(sizes), lengths=list(lengths))
+    per_step = (held[0, 1] - held[0, 0]) / (lengths[1] - lengths[0])
+    if not per_step < sizes[0]:
+        raise Failed(f"Your LSTM_RTRL holds {held[0, 0]:.0f} numbers after {lengths[0]} steps and {held[0, 1]:.0f} "
+                     f"after {lengths[1]} (I = {sizes[0]}): about {per_step:.0f} more per step, as if it stored the "
+                     f"sequence to go back through it. RTRL carries what it needs forward in sensitivities of a fixed "
+                     f"size, whatever the length.")
+    by_size = held[:, 0]
+    exponent = float(np.log(by_size[-1] / by_size[-2]) / np.log(sizes[-1] / sizes[-2]))  # the largest sizes dominate
+    if not exponent <= 2.5:
+        raise Failed(f"The numbers your LSTM_RTRL holds grow like I^{exponent:.1f} ({by_size.astype(int).tolist()} "
+                     f"for I = {list(sizes)}), as in full RTRL's O(I³); the LSTM learning method needs only O(I(D+I)) "
                      f"sensitivities, one per parameter of the z and i gates.")
-    return f"holds {held.astype(int).tolist()} numbers for I = {list(sizes)} (grows like I^{exponent:.1f})"
+    return (f"holds {by_size.astype(int).tolist()} numbers for I = {list(sizes)} (grows like I^{exponent:.1f}), "
+            f"{per_step:.1f} more per step of the sequence")

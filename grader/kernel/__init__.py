@@ -15,6 +15,7 @@ SHIPPED = {  # module -> its file, in import order: each module imports only tho
     "codec": HERE / "codec.py",
     "table": Path(reference.assignment.__file__),
     "channel": HERE / "channel.py",
+    "calls": HERE / "calls.py",
     "adapter": HERE / "adapter.py",
     "scenarios": HERE / "scenarios.py",
 }

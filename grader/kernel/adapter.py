@@ -2,8 +2,9 @@
 
 Pure mapping, no verdicts: which constructor arguments to try (sizes matched by parameter names, then common orders),
 which attributes hold the interface's parameters (by shape and name, transposed storage included) and their gradient
-buffers, and how to call a method whatever its signature (a time index where it asks for one). Every function takes
-the objects or the namespace it works on, so tests call it directly on sample students' classes, without a kernel.
+buffers, learnt once per class at sizes where shapes tell them apart. Calling the methods is calls.py's. Every
+function takes the objects or the namespace it works on, so tests call it directly on sample students' classes,
+without a kernel.
 It needs numpy and the standard library only.
 
 Interface names (whatever the student called them): a Gate's W (I, D), R (I, I), b (I,); a network's W_z ... b_o,
@@ -16,18 +17,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .table import GATE_PARAMETERS, GATES, shape, signature, spelled
+from .calls import ACTIVATIONS, AdapterError, breach, positional_params, wants_columns
+from .table import DEFINITIONS, GATE_PARAMETERS, GATES, shape, signature, spelled
 
-ACTIVATIONS = {
-    "tanh": (np.tanh, lambda s: 1.0 - np.tanh(s) ** 2),
-    "sigmoid": (lambda s: 1.0 / (1.0 + np.exp(-s)), lambda s: np.exp(-s) / (1.0 + np.exp(-s)) ** 2),
-    "softsign": (lambda s: s / (1.0 + np.abs(s)), lambda s: 1.0 / (1.0 + np.abs(s)) ** 2),
-}
-GATE_NAMES = {"z": r"^(z|g|cell|c_?in|block|inp?ut_?act)", "i": r"^(i|in|input)(_?gate)?$|^ig",
+GATE_NAMES = {"z": r"^(z|g|cell|c_?in|block|inp?ut_?act|cand)", "i": r"^(i|in|input)(_?gate)?$|^ig",
               "o": r"^(o|out|output)(_?gate)?$|^og"}
 PARAM_PATTERNS = {  # interface name -> regex on the student's attribute name (after gradient prefixes are excluded)
-    "W": r"^(w|weight|wx|w_x|w_in|input_weight)", "R": r"^(r|u|v|wh|w_h|rec|recur|hidden_weight)", "b": r"^(b|bias)",
-    "W_y": r"^(w_?y|v|w_?out|why|w_?o?ut)", "b_y": r"^(b_?y|b_?out|c$)",
+    "W": r"^(w|weight|wx|w_x|w_in|input_weight)", "R": r"^(r|u|v|wh|w_h|rec|recur|hidden_weight)|.*_?rec",
+    "b": r"^(b|bias)", "W_y": r"^(w_?y|v|w_?out|why|w_?o?ut)", "b_y": r"^(b_?y|b_?out|c$)",
 }
 GRAD_PREFIX = r"^(d|grad|nabla|g_|delta)_?"
 SIZE_ARG = {"D": r"^(d|in|inp|input|n_?in|input_?(size|dim)|dim_?in|x_?dim)",
@@ -36,22 +33,10 @@ SIZE_ARG = {"D": r"^(d|in|inp|input|n_?in|input_?(size|dim)|dim_?in|x_?dim)",
             "K": r"^(k|n_?out|output_?(size|dim)|out_?(size|dim)|n_?classes)"}
 FUNCTION_ARG = r"act|func|fn|phi|sigma|^a?f$|^af_|^df$|der|prime"
 DERIVATIVE_ARG = r"der|prime|grad|^d_?f|^df|^d_?act"
-TIME_ARG = r"t|time|step|idx|index|timestep|time_step"
-
-
-class AdapterError(Exception):
-    """The student's class could not be mapped onto the interface; the message says what was looked for."""
+LEARNING_SIZES = {"D": 2, "I": 3}  # distinct, so that every parameter's shape tells which it is
 
 
 # ---------------------------------------------------------------- building objects
-
-def positional_params(callable_):
-    try:
-        params = list(inspect.signature(callable_).parameters.values())
-    except (TypeError, ValueError):
-        return []
-    return [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "self"]
-
 
 def constructor_candidates(cls, sizes, activation=None):
     """Argument lists worth trying, most likely first: sizes matched by parameter names, then in the interface's
@@ -132,14 +117,15 @@ class Slot(NamedTuple):
 
 
 class Mapped:
-    """One student object with the interface's parameter names mapped onto its attributes."""
+    """One student object with the interface's parameter names mapped onto its attributes, and whether its methods
+    want column vectors."""
 
-    def __init__(self, obj, params):
-        self.obj, self.params = obj, params  # interface name -> Slot
+    def __init__(self, obj, params, columns=False):
+        self.obj, self.params, self.columns = obj, params, columns  # params: interface name -> Slot
 
     def get(self, name):
         slot = self.params[name]
-        value = np.asarray(getattr(slot.owner, slot.attr), dtype=float)
+        value = np.array(getattr(slot.owner, slot.attr), dtype=float)
         return (value.T if slot.transposed else value).reshape(slot.shape)
 
     def set(self, name, value):
@@ -153,7 +139,9 @@ class Mapped:
         buffer = find_grad(slot.owner, slot.attr)
         if buffer is None or getattr(slot.owner, buffer) is None:
             return None
-        value = np.asarray(getattr(slot.owner, buffer), dtype=float)
+        value = np.array(getattr(slot.owner, buffer), dtype=float)
+        if value.ndim == 0:  # a buffer reset to the number 0 stands for zeros of the parameter's shape
+            value = np.full(slot.shape[::-1] if slot.transposed else slot.shape, float(value))
         return (value.T if slot.transposed else value).reshape(slot.shape)
 
     def values(self):
@@ -194,17 +182,33 @@ def output_layer(obj, sizes, taken):
     return params
 
 
+def gates_among(named, gate_class):
+    """(name, object) of the gates among named values: instances of the notebook's Gate, else anything with forward
+    and backward methods."""
+    found = [(n, v) for n, v in named if gate_class is not None and isinstance(v, gate_class)]
+    return found if len(found) >= 3 else [(n, v) for n, v in named if hasattr(v, "forward") and hasattr(v, "backward")]
+
+
 def lstm_gates(obj, gate_class):
-    """The student's three Gate objects, keyed z, i, o."""
-    found = [(n, v) for n, v in vars(obj).items() if gate_class is not None and isinstance(v, gate_class)]
-    if len(found) < 3:
-        found = [(n, v) for n, v in vars(obj).items() if hasattr(v, "forward") and hasattr(v, "backward")]
+    """The student's three Gate objects, keyed z, i, o: by their names, else the one name left, else the order they
+    were assigned in. Gates kept in a dict or list instead of attributes are found there (a breach)."""
+    found = gates_among(vars(obj).items(), gate_class)
+    for value in vars(obj).values() if len(found) < 3 else ():
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+        inner = gates_among([(str(k), v) for k, v in items], gate_class)
+        if len(inner) >= 3:
+            breach("container", type(obj).__name__)
+            found = inner
+            break
     gates = {}
     for key, pattern in GATE_NAMES.items():
-        named = [v for n, v in found if re.match(pattern, n, re.I) and v not in gates.values()]
+        named = [v for n, v in found if re.match(pattern, n, re.I) and all(v is not g for g in gates.values())]
         if named:
             gates[key] = named[0]
-    if len(gates) < 3 and len(found) == 3:  # names not recognised: take the order they were assigned in
+    left = [v for _, v in found if all(v is not g for g in gates.values())]
+    if len(gates) == 2 and len(left) == 1:
+        gates |= {key: left[0] for key in GATES if key not in gates}
+    if len(gates) < 3 and len(found) == 3:
         gates = dict(zip(GATES, (v for _, v in found)))
     if len(gates) < 3:
         raise AdapterError(f"LSTM has no three recognisable gates (found {[n for n, _ in found]})")
@@ -230,31 +234,52 @@ def map_rtrl(obj, sizes, ns):
 
 
 MAPPERS = {"Gate": lambda obj, sizes, ns: map_gate(obj, sizes), "LSTM": map_lstm, "LSTM_RTRL": map_rtrl}
-LAYOUTS = {}  # class -> {interface name: (attribute, transposed)}, learnt where D ≠ I shows a transposition
 
 
-def construct(ns, class_name, sizes, activation=None):
-    """The student's `class_name` built at `sizes`: the first argument order whose object maps onto the interface.
+class Learnt(NamedTuple):
+    """What is known of a class once it was built at distinct sizes: where each parameter is, and its vectors."""
+    layout: dict  # interface name -> (attribute, transposed)
+    columns: bool
 
-    Where D = I a transposed W looks like an untransposed one, so the layout is learnt once at distinct sizes."""
-    cls = ns[class_name]
-    if sizes["D"] == sizes["I"] and cls not in LAYOUTS:
-        construct(ns, class_name, dict(sizes, D=2, I=3), activation)
-    errors = []
+
+LEARNT = {}  # class -> Learnt
+
+
+def first_mapped(ns, class_name, sizes, activation):
+    """(object, its parameters' slots, the constructor arguments): the first argument order that maps."""
+    cls, errors = ns[class_name], []
     for args in constructor_candidates(cls, sizes, activation):
         try:
             obj = cls(*args)
-            params = MAPPERS[class_name](obj, sizes, ns)
-            break
+            return obj, MAPPERS[class_name](obj, sizes, ns), args
         except Exception as error:  # a wrong guess of the argument order fails somewhere in their code
             errors.append(error)
-    else:
-        raise not_built(signature(class_name), errors)
-    learnt = LAYOUTS.setdefault(cls, {n: (s.attr, s.transposed) for n, s in params.items()})
-    if sizes["D"] == sizes["I"]:
-        params = {n: s._replace(transposed=learnt[n][1]) if learnt.get(n, (None,))[0] == s.attr else s
-                  for n, s in params.items()}
-    return Mapped(obj, params)
+    raise not_built(signature(class_name), errors)
+
+
+def learn(ns, class_name, sizes, activation):
+    """Build the class once at distinct sizes, where shapes tell every parameter apart (a transposed W, or W and R
+    of the same shape where D = I); note whether its methods want column vectors."""
+    cls = ns[class_name]
+    distinct = dict(sizes, **LEARNING_SIZES)
+    _, params, args = first_mapped(ns, class_name, distinct, activation)
+    columns = wants_columns(lambda: cls(*args), DEFINITIONS[class_name].protocol, distinct)
+    if columns:
+        breach("columns", class_name)
+    LEARNT[cls] = Learnt({n: (s.attr, s.transposed) for n, s in params.items()}, columns)
+
+
+def construct(ns, class_name, sizes, activation=None):
+    """The student's `class_name` built at `sizes`, mapped onto the interface as learnt at distinct sizes."""
+    if ns[class_name] not in LEARNT:
+        learn(ns, class_name, sizes, activation)
+    learnt = LEARNT[ns[class_name]]
+    obj, params, _ = first_mapped(ns, class_name, sizes, activation)
+    for name, slot in params.items():
+        attr, transposed = learnt.layout[name]
+        if np.size(getattr(slot.owner, attr, None)) == np.prod(slot.shape):
+            params[name] = slot._replace(attr=attr, transposed=transposed)
+    return Mapped(obj, params, learnt.columns)
 
 
 def not_built(interface, errors):
@@ -264,80 +289,6 @@ def not_built(interface, errors):
         return AdapterError(f"constructing it as {interface} raised NotImplementedError: it is not implemented yet")
     what = f"{type(first).__name__}: {first}".rstrip(": ") if first is not None else "no constructor found"
     return AdapterError(f"it could not be constructed as {interface} or a common variant ({what})")
-
-
-# ---------------------------------------------------------------- calling methods whatever their signatures
-
-def call_method(method, values, step):
-    """Call a student method, passing the interface's values by position and a time index where it asks for one."""
-    args, remaining = [], list(values)
-    for p in positional_params(method):
-        if re.fullmatch(TIME_ARG + "|k", p.name, re.I):
-            args.append(step)
-        elif remaining:
-            args.append(remaining.pop(0))
-        elif p.default is not inspect.Parameter.empty:
-            break
-        else:
-            args.append(None)
-    return method(*args)
-
-
-def call_backward(method, grad, step, x, h):
-    """A Gate's backward, given the time index, x or h where its signature asks for them: (grad_x, grad_h)."""
-    args = []
-    for p in positional_params(method):
-        if re.fullmatch(TIME_ARG, p.name, re.I):
-            args.append(step)
-        elif re.fullmatch(r"x|x_t|inp|input|xt", p.name, re.I):
-            args.append(x)
-        elif re.fullmatch(r"h|h_prev|h_t|hidden|ht|h_tm1|hprev", p.name, re.I):
-            args.append(h)
-        elif not args:
-            args.append(grad)
-        elif p.default is not inspect.Parameter.empty:
-            break
-        else:
-            args.append(None)
-    out = method(*args)
-    if not isinstance(out, (tuple, list)) or len(out) < 2:
-        raise AdapterError("Gate.backward should return (grad_x, grad_h)")
-    return out[0], out[1]
-
-
-def stored_activation(obj, step, lengths_before):
-    """Where a forward that returns nothing left its activation: appended to a list, or stored at index `step`."""
-    for name in ("a", "out", "output", "y", "act", "activation", "activations", "A"):
-        value = getattr(obj, name, None)
-        if isinstance(value, list) and value:
-            return value[-1] if len(value) > lengths_before.get(name, 0) else value[step]
-        if isinstance(value, dict) and value:
-            return value[step]
-        if isinstance(value, np.ndarray):
-            return value[step] if value.ndim == 2 else value
-    raise AdapterError("Gate.forward returned nothing and no stored activation was found")
-
-
-class GateDriver:
-    """Runs forward/backward on a mapped Gate the way an LSTM would: n forwards, then n backwards in reverse."""
-
-    def __init__(self, mapped):
-        self.m = mapped
-        self.inputs = []
-
-    def forward(self, x, h):
-        step = len(self.inputs)
-        self.inputs.append((x, h))
-        lengths = {n: len(v) for n, v in vars(self.m.obj).items() if isinstance(v, list)}
-        a = call_method(self.m.obj.forward, [x, h], step)
-        if a is None:
-            a = stored_activation(self.m.obj, step, lengths)
-        return np.asarray(a, dtype=float).reshape(-1)
-
-    def backward(self, grad_a):
-        step = len(self.inputs) - 1
-        x, h = self.inputs.pop()
-        return tuple(np.asarray(v, dtype=float).reshape(-1) for v in call_backward(self.m.obj.backward, grad_a, step, x, h))
 
 
 # ---------------------------------------------------------------- what the notebook defines

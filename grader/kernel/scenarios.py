@@ -2,7 +2,9 @@
 
 Every scenario takes the notebook's namespace first, then plain arguments (sizes, weights, inputs), drives the
 student's code through the adapter and returns a dict of raw numbers, keyed as the grader's result records
-(grader/student.py) are. Nothing here judges: every comparison happens in the grading process.
+(grader/student.py) are; `answer` adds the breaches of the template noted so far. While a scenario runs, the
+notebook's size globals hold the scenario's sizes (calls.notebook_sizes). Nothing here judges: every comparison
+happens in the grading process.
 """
 import inspect
 import itertools
@@ -10,14 +12,21 @@ import random
 
 import numpy as np
 
-from .adapter import GateDriver, call_method, construct, notebook_globals_read
+from .adapter import construct, notebook_globals_read
+from .calls import ACTIVATIONS, BREACHES, GateDriver, notebook_sizes, sequence_loss, step_output
 from .table import DEFINITIONS
+
+
+def answer(scenario, ns, kwargs):
+    """What the grader receives: the scenario's numbers and every breach of the template noted so far."""
+    return globals()[scenario](ns, **kwargs) | {"breaches": sorted(BREACHES)}
 
 
 def build(ns, class_name, D, I, K=1, T=5, activation="tanh"):
     """A mapped student object of `class_name`; a module (a Gate) is given the activation named."""
     module = DEFINITIONS[class_name].protocol == "module"
-    return construct(ns, class_name, {"D": D, "I": I, "T": T, "K": K}, activation if module else None)
+    with notebook_sizes(ns, D=D, I=I, K=K, T=T):
+        return construct(ns, class_name, {"D": D, "I": I, "T": T, "K": K}, activation if module else None)
 
 
 def by_sequence(class_name):
@@ -34,35 +43,33 @@ def describe(ns, names, classes):
     return {"defined": {name: name in ns for name in names}, "globals_read": reads}
 
 
-def fresh_params(ns, class_name, D, I, K=1, activation="tanh"):
-    """The parameters of a newly constructed object, for the initialisation checks. The global generators are seeded
-    first, so that two gradings of a notebook that never seeds them see the same draw."""
-    np.random.seed(0)
-    random.seed(0)
-    return {"params": build(ns, class_name, D, I, K, activation=activation).values()}
+def fresh_params(ns, class_name, D, I, K=1, count=1, activation="tanh"):
+    """The parameters of `count` newly constructed objects, for the initialisation checks. The global generators are
+    seeded before each (0, 1, ...), so that two gradings of a notebook that never seeds them see the same draws."""
+    draws = []
+    for seed in range(count):
+        np.random.seed(seed)
+        random.seed(seed)
+        draws.append(build(ns, class_name, D, I, K, activation=activation).values())
+    return {"draws": draws}
 
 
-# ---------------------------------------------------------------- the Gate
-
-def gate_run(mapped, xs, hs, upstream):
-    driver = GateDriver(mapped)
-    outputs = [driver.forward(x, h) for x, h in zip(xs, hs)]
-    backs = [driver.backward(g) for g in reversed(list(upstream))][::-1]
-    return np.array(outputs), np.array([b[0] for b in backs]), np.array([b[1] for b in backs])
-
-
-def gate_scenario(ns, D, I, activation, params, xs, hs, upstream, eta):
-    """Forward T = len(xs) steps, backward them in reverse, read the buffers, zero them, run again and update."""
-    mapped = build(ns, "Gate", D, I, T=len(xs), activation=activation)
+def twice(mapped, params, eta, run):
+    """From `params` and a fresh zero_grad: what `run()` reports, the buffers, the parameters after update(eta); then
+    the same again from `params`, with zero_grad called on the object that now holds gradients: the buffers right
+    after it (where recognisable) and the parameters after the second update."""
     mapped.assign(params)
     mapped.obj.zero_grad()
-    a, grad_x, grad_h = gate_run(mapped, xs, hs, upstream)
+    reported = run()
     grads = mapped.grads()
+    mapped.obj.update(eta)
+    updated = mapped.values()
+    mapped.assign(params)
     mapped.obj.zero_grad()
     zeroed = {k: float(np.abs(g).sum()) for k, g in mapped.grads().items()}
-    gate_run(mapped, xs, hs, upstream)
+    run()
     mapped.obj.update(eta)
-    return {"a": a, "grad_x": grad_x, "grad_h": grad_h, "grads": grads, "zeroed": zeroed, "updated": mapped.values()}
+    return reported, {"grads": grads, "updated": updated, "zeroed": zeroed, "rezeroed": mapped.values()}
 
 
 def losses_along(mapped, params, directions, offsets, loss):
@@ -76,64 +83,84 @@ def losses_along(mapped, params, directions, offsets, loss):
     return {"losses": losses}
 
 
+# ---------------------------------------------------------------- the Gate
+
+def gate_run(mapped, activation, xs, hs, upstream):
+    driver = GateDriver(mapped, ACTIVATIONS[activation][0])
+    outputs = [driver.forward(x, h) for x, h in zip(xs, hs)]
+    backs = [driver.backward(g) for g in reversed(list(upstream))][::-1]
+    return np.array(outputs), np.array([b[0] for b in backs]), np.array([b[1] for b in backs])
+
+
+def gate_scenario(ns, D, I, activation, params, xs, hs, upstream, eta):
+    """Forward T = len(xs) steps, backward them in reverse, update; the same again after zero_grad (see `twice`)."""
+    mapped = build(ns, "Gate", D, I, T=len(xs), activation=activation)
+    with notebook_sizes(ns, D=D, I=I, T=len(xs)):
+        (a, grad_x, grad_h), buffers = twice(mapped, params, eta, lambda: gate_run(mapped, activation, xs, hs, upstream))
+    return {"a": a, "grad_x": grad_x, "grad_h": grad_h} | buffers
+
+
 def gate_losses(ns, D, I, activation, params, xs, hs, upstream, directions, offsets):
     """Σ upstream·a over all steps; a direction also moves the inputs (keys "x" and "h")."""
     mapped = build(ns, "Gate", D, I, T=len(xs), activation=activation)
 
     def loss(direction, offset):
-        driver = GateDriver(mapped)
+        driver = GateDriver(mapped, ACTIVATIONS[activation][0])
         moved = zip(xs + offset * direction["x"], hs + offset * direction["h"], upstream)
         return sum(float(g @ driver.forward(x, h)) for x, h, g in moved)
-    return losses_along(mapped, params, directions, offsets, loss)
+    with notebook_sizes(ns, D=D, I=I, T=len(xs)):
+        return losses_along(mapped, params, directions, offsets, loss)
 
 
 # ---------------------------------------------------------------- the networks
 
-def lstm_forward(mapped, x, y):
-    return float(np.asarray(call_method(mapped.obj.forward, [x, y], 0), dtype=float).sum())
-
-
 def rtrl_sequence(mapped, x, y):
     """From reset, one forward per step, the target (None: no learning) given at the last; ŷ of every step."""
     mapped.obj.reset()
-    return [np.asarray(call_method(mapped.obj.forward, [x_t, y if t == len(x) - 1 else None], t),
-                       dtype=float).reshape(-1) for t, x_t in enumerate(x)]
+    K = mapped.params["b_y"].shape[0]
+    return [step_output(mapped, x_t, y if t == len(x) - 1 else None, t, K) for t, x_t in enumerate(x)]
 
 
 def sequence_gradient(class_name, mapped, x, y):
     """Accumulate one sequence's gradient in the student's buffers; what the sequence reports (loss or outputs)."""
     if by_sequence(class_name):
-        loss = lstm_forward(mapped, x, y)
+        loss = sequence_loss(mapped, x, y)
         mapped.obj.backward()
         return [loss]
     return rtrl_sequence(mapped, x, y)
 
 
-def sequence_loss(class_name, mapped, x, y):
+def loss_alone(class_name, mapped, x, y):
     """The loss on one sequence, without learning."""
     if by_sequence(class_name):
-        return lstm_forward(mapped, x, y)
+        return sequence_loss(mapped, x, y)
     y_hat = rtrl_sequence(mapped, x, None)[-1]
     return float(-np.sum(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat)))
 
 
-def network_scenario(ns, class_name, D, I, K, params, xs, ys, eta):
-    """From `params` and zero_grad, every sequence (LSTM: its loss, then backward; LSTM_RTRL: ŷ at every step, the
-    target at the last), then the accumulated gradient and one update(eta)."""
+def network_scenario(ns, class_name, D, I, K, params, xs, ys, eta, zero_between=False):
+    """Every sequence (LSTM: its loss, then backward; LSTM_RTRL: ŷ at every step, the target at the last), the
+    accumulated gradient, update; the same again after zero_grad (see `twice`). With `zero_between`, zero_grad
+    before every sequence: the buffers then hold the last sequence's gradient alone."""
     mapped = build(ns, class_name, D, I, K, T=len(xs[0]))
-    mapped.assign(params)
-    mapped.obj.zero_grad()
-    reported = [value for x, y in zip(xs, ys) for value in sequence_gradient(class_name, mapped, x, y)]
-    grads = mapped.grads()
-    mapped.obj.update(eta)
-    return {"losses" if by_sequence(class_name) else "outputs": np.array(reported), "grads": grads,
-            "updated": mapped.values()}
+
+    def sequence(x, y):
+        if zero_between:
+            mapped.obj.zero_grad()
+        return sequence_gradient(class_name, mapped, x, y)
+
+    def run():
+        return np.array([value for x, y in zip(xs, ys) for value in sequence(x, y)])
+    with notebook_sizes(ns, D=D, I=I, K=K, T=len(xs[0])):
+        reported, buffers = twice(mapped, params, eta, run)
+    return {"losses" if by_sequence(class_name) else "outputs": reported} | buffers
 
 
 def lstm_losses(ns, D, I, K, params, x, y, directions, offsets):
     """The student's own loss on one sequence, along each direction."""
     mapped = build(ns, "LSTM", D, I, K, T=len(x))
-    return losses_along(mapped, params, directions, offsets, lambda *_: lstm_forward(mapped, x, y))
+    with notebook_sizes(ns, D=D, I=I, K=K, T=len(x)):
+        return losses_along(mapped, params, directions, offsets, lambda *_: sequence_loss(mapped, x, y))
 
 
 def held_numbers(obj, seen=None):
@@ -153,40 +180,50 @@ def held_numbers(obj, seen=None):
     return 0
 
 
-def rtrl_memory(ns, D, sizes, T):
-    """Numbers held by an LSTM_RTRL after T steps with a target, for each hidden size."""
-    held = []
-    for I in sizes:
-        mapped = build(ns, "LSTM_RTRL", D, I, 1, T)
-        mapped.obj.reset()
-        for t in range(T):
-            call_method(mapped.obj.forward, [np.full(D, 0.1), np.ones(1) if t == T - 1 else None], t)
-        held.append(held_numbers(mapped.obj))
-    return {"held": np.array(held, dtype=float)}
+def rtrl_memory(ns, D, sizes, lengths):
+    """Numbers held by an LSTM_RTRL after T steps with a target at the last, for each hidden size I and length T."""
+    held = np.zeros((len(sizes), len(lengths)))
+    for i, I in enumerate(sizes):
+        for j, T in enumerate(lengths):
+            mapped = build(ns, "LSTM_RTRL", D, I, 1, T)
+            with notebook_sizes(ns, D=D, I=I, K=1, T=T):
+                rtrl_sequence(mapped, np.full((T, D), 0.1), np.ones(1))
+            held[i, j] = held_numbers(mapped.obj)
+    return {"held": held}
 
 
 def train(ns, class_name, D, I, params, xs, ys, batch, eta, test_xs, test_ys):
     """The grader's fixed training protocol on the student's class: mean gradient over each minibatch (the student's
     update gets eta / batch after `batch` accumulated sequences), then the loss on every test sequence."""
-    mapped = build(ns, class_name, D, I)
+    mapped = build(ns, class_name, D, I, T=len(xs[0]))
     mapped.assign(params)
-    for start in range(0, len(xs), batch):
-        mapped.obj.zero_grad()
-        for x, y in zip(xs[start:start + batch], ys[start:start + batch]):
-            sequence_gradient(class_name, mapped, x, y)
-        mapped.obj.update(eta / batch)
-    return {"test_losses": np.array([sequence_loss(class_name, mapped, x, y) for x, y in zip(test_xs, test_ys)])}
+    with notebook_sizes(ns, D=D, I=I, K=1, T=len(xs[0])):
+        for start in range(0, len(xs), batch):
+            mapped.obj.zero_grad()
+            for x, y in zip(xs[start:start + batch], ys[start:start + batch]):
+                sequence_gradient(class_name, mapped, x, y)
+            mapped.obj.update(eta / batch)
+        return {"test_losses": np.array([loss_alone(class_name, mapped, x, y) for x, y in zip(test_xs, test_ys)])}
 
 
 # ---------------------------------------------------------------- the data
 
 def data_samples(ns, T, n, seed):
-    """n samples of the student's generate_data(T) after np.random.seed(seed)."""
+    """n samples of the student's generate_data(T) after np.random.seed(seed), each copied as it comes (a generator
+    may refill and yield the same arrays); generate_data is called again whenever what it returned runs out."""
     np.random.seed(seed)
-    source = ns["generate_data"](T)
-    is_generator = inspect.isgenerator(source)
-    pairs = list(itertools.islice(iter(source), n))  # a list of fewer pairs is judged on what it holds
-    X = np.array([np.asarray(x, dtype=float).reshape(T, -1) for x, _ in pairs])
-    Y = np.array([np.asarray(y, dtype=float).reshape(-1) for _, y in pairs])
-    shapes = np.array([[np.shape(x) == (T, 1), np.shape(y) == (1,)] for x, y in pairs])
-    return {"X": X, "Y": Y, "is_generator": is_generator, "shapes_ok": bool(shapes.all())}
+    pairs, shapes_ok, calls, is_generator = [], True, 0, None
+    with notebook_sizes(ns, T=T):
+        while len(pairs) < n and calls < n:
+            source = ns["generate_data"](T)
+            calls += 1
+            is_generator = inspect.isgenerator(source) if is_generator is None else is_generator
+            drawn = 0
+            for x, y in itertools.islice(iter(source), n - len(pairs)):
+                shapes_ok = shapes_ok and np.shape(x) == (T, 1) and np.shape(y) == (1,)
+                pairs.append((np.array(x, dtype=float).reshape(T, -1), np.array(y, dtype=float).reshape(-1)))
+                drawn += 1
+            if drawn == 0:
+                break
+    return {"X": np.array([x for x, _ in pairs]), "Y": np.array([y for _, y in pairs]), "is_generator": is_generator,
+            "shapes_ok": shapes_ok, "calls": calls}
