@@ -74,10 +74,13 @@ def require_descent(what, params, run, reference_grads, names):
 
 
 def require_reset(what, params, run, names):
-    """zero_grad on an object that holds gradients must leave it as a fresh zero_grad does: the same run and update
-    then move every parameter as they did the first time."""
-    kept = [n for n in names if run.zeroed.get(n, 0.0) != 0
-            or not close(run.rezeroed[n] - params[n], run.updated[n] - params[n], 1e-9)]
+    """zero_grad on an object that holds gradients must leave it as a fresh zero_grad does: its buffers zero, read
+    right after it where the adapter recognises them all, else seen in the next update, which must move every
+    parameter as the first one did after the same run."""
+    if set(run.zeroed) == set(names):
+        kept = [n for n in names if run.zeroed[n] != 0]
+    else:
+        kept = [n for n in names if not close(run.rezeroed[n] - params[n], run.updated[n] - params[n], 1e-9)]
     if kept:
         raise Failed(f"After zero_grad on a {what} that holds gradients, the gradient of "
                      f"{', '.join(spelled(what, n) for n in kept)} is not zero: zero_grad must reset every buffer, "
