@@ -1,4 +1,6 @@
 """Loading and locating: a broken file gets one sentence; exercises are found by tags or by headings."""
+import json
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -28,6 +30,34 @@ def test_a_file_that_is_not_a_notebook_gets_one_sentence(tmp_path, capsys, conte
 def test_a_missing_file_gets_one_sentence(tmp_path, capsys):
     assert main([str(tmp_path / "nowhere.ipynb")]) == 2
     assert "there is no such file" in capsys.readouterr().err
+
+
+def as_json(notebook):
+    return json.loads(nbformat.writes(notebook))
+
+
+def test_what_nbformat_can_repair_is_repaired(tmp_path):
+    """A byte-order mark (Windows editors), `"tags": null` and cells without ids (hand-edited files) still grade."""
+    content = as_json(new_notebook(cells=[new_code_cell("x = 1"), tagged(new_markdown_cell("## Exercise 1"), "a")]))
+    content["cells"][0]["metadata"]["tags"] = None
+    for cell in content["cells"]:
+        del cell["id"]
+    path = tmp_path / "edited.ipynb"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(content).encode())
+    notebook = load(path).notebook
+    assert [c.source for c in notebook.cells] == ["x = 1", "## Exercise 1"]
+    assert "tags" not in notebook.cells[0].metadata and all(c.id for c in notebook.cells)
+    assert exercise_of_cells(notebook) == [None, 1]  # what the later stages walk
+
+
+def test_what_nbformat_cannot_repair_is_named_in_one_sentence(tmp_path, capsys):
+    content = as_json(new_notebook(cells=[new_code_cell("x = 1"), new_markdown_cell("text"), new_code_cell("y = 2")]))
+    del content["cells"][1]["source"]
+    path = tmp_path / "edited.ipynb"
+    path.write_text(json.dumps(content))
+    assert main([str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "cell 2 (markdown): 'source' is a required property" in err
 
 
 def test_any_kernelspec_loads_and_outputs_are_dropped(tmp_path):
