@@ -123,3 +123,22 @@ def test_a_terminated_grader_leaves_no_process_of_the_student_behind(tmp_path):
     grader.wait(timeout=60)
     _, alive = psutil.wait_procs(kernels + [child], timeout=10)
     assert alive == []
+
+
+GRADE_WITH_ONE_CHECK = """
+import sys
+from grader.checks import CHECKS
+from grader.pipeline import grade_notebook
+print(grade_notebook(sys.argv[1], checks=[c for c in CHECKS if c.id == "gate.forward"]).score)
+"""
+
+
+def test_grading_writes_nothing_where_it_is_run_from(tmp_path):
+    notebook = write(solution_code(), tmp_path / "student.ipynb")
+    cwd = tmp_path / "elsewhere"
+    cwd.mkdir()
+    # A process of its own: Hypothesis caches what it learns once per process, at its first drawn example.
+    done = subprocess.run([sys.executable, "-c", GRADE_WITH_ONE_CHECK, str(notebook)], cwd=cwd, capture_output=True,
+                          text=True)
+    assert float(done.stdout) > 0, done.stderr  # the check passed, so Hypothesis drew examples
+    assert list(cwd.iterdir()) == []
