@@ -89,6 +89,21 @@ def test_cells_run_with_magics_errors_are_recorded_and_execution_goes_on_the_sam
     ]
 
 
+def test_backend_magics_take_no_import_down_and_install_commands_install_nothing():
+    runs = run(notebook(
+        "%matplotlib widget\nimport numpy as np",
+        "%matplotlib qt\nimport matplotlib\nprint(np.ones(2).sum(), matplotlib.get_backend())",
+        "import sys\n%pip install no-such-package\n!pip install no-such-package\n"
+        "!{sys.executable} -m pip install no-such-package\nprint('after')",
+        "!echo other shell commands run",
+    ))
+    assert [r.outcome for r in runs] == ["ok"] * 4, [r.error for r in runs]
+    assert runs[1].output_excerpt.startswith("2.0") and "inline" in runs[1].output_excerpt  # no window can open
+    assert runs[2].output_excerpt.count("The grader installs no packages") == 3
+    assert runs[2].output_excerpt.endswith("after\n")
+    assert runs[3].output_excerpt.rstrip() == "other shell commands run"
+
+
 # `while True: try: pass except KeyboardInterrupt: pass` is not enough: CPython raises the interrupt at the
 # backward jump, outside the try. Here every jump that can raise it is inside the try.
 SWALLOW = "while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        pass"

@@ -17,6 +17,7 @@ SHIPPED = {  # module -> its file, in import order: each module imports only tho
     "channel": HERE / "channel.py",
     "adapter": HERE / "adapter.py",
     "scenarios": HERE / "scenarios.py",
+    "magics": HERE / "magics.py",
 }
 SOURCES = {name: path.read_text() for name, path in SHIPPED.items()}
 
@@ -47,4 +48,5 @@ for name, source in {SOURCES!r}.items():
     setattr(package, name, module)
     exec(compile(source, "grader/kernel/" + name + ".py", "exec"), module.__dict__)
 package.channel.start({mime_type(token)!r}, {output_chars!r})
+package.magics.install()
 """
