@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from time import monotonic
 from typing import Any
 
@@ -24,9 +24,9 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from . import kernel
 from .errors import one_line
+from .output import CappedText, display_text
 
 INTERRUPT_GRACE = 3.0  # seconds an interrupted kernel gets to become idle before it is restarted
-TRUNCATION_NOTE = "\n... output truncated"
 
 _log = logging.getLogger("grader.execute")
 _log.addHandler(logging.NullHandler())  # nbclient reports every expected kernel death at error level
@@ -42,28 +42,6 @@ class Execution:
     output: str
     payload: dict[str, Any] | None  # the grader-channel message carrying the expected nonce
     kernel_lost: bool  # the kernel died or ignored the interrupt: it must be replaced
-
-
-@dataclass
-class CappedText:
-    """Text kept up to a limit; the rest is dropped as it arrives, so a flood of output costs no memory."""
-
-    limit: int
-    parts: list[str] = field(default_factory=list)
-    size: int = 0
-    truncated: bool = False
-
-    def add(self, text: object) -> None:
-        if not isinstance(text, str):
-            return
-        room = self.limit - self.size
-        if len(text) > room:
-            text, self.truncated = text[:room], True
-        self.parts.append(text)
-        self.size += len(text)
-
-    def text(self) -> str:
-        return "".join(self.parts) + (TRUNCATION_NOTE if self.truncated else "")
 
 
 class Timeout(Exception):
@@ -167,8 +145,8 @@ class Client(NotebookClient):
             data = content["data"]
             if self._mime in data:
                 self._accept(data[self._mime])
-            else:
-                self._text.add(data.get("text/plain"))
+            elif (text := display_text(data)) is not None:
+                self._text.add_block(text)
         return None
 
     def _accept(self, raw: object) -> None:

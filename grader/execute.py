@@ -7,9 +7,10 @@ behind, monkeypatch anything, or print fake results. ``KernelSession`` therefore
   no core dumps, single-threaded BLAS, the Agg backend and a random token in its environment;
 * bounds every cell (interrupt, then restart if the interrupt is ignored) and the notebook as a whole,
   and replaces a kernel that died;
-* keeps at most ``Limits.output_chars`` characters of text per cell in the grading process and drops
-  everything else as it arrives (images, floods of prints); a hook in the kernel also stops stdout/stderr
-  past that cap from being sent at all, so that an accidental flood costs neither process much;
+* keeps at most ``Limits.output_chars`` characters of text per cell in the grading process, its beginning and its
+  end, and drops everything else as it arrives (images, the middle of a flood of prints); a hook in the kernel
+  also stops stdout/stderr past that cap from being sent at all, but for its end, so that an accidental flood
+  costs neither process much;
 * installs the grader's kernel package (``grader.kernel``) before any student code runs, and reads results
   only from display data of its token-bearing MIME type, and only the payload carrying the call's nonce;
 * on exit kills every process whose environment carries the token, and their process groups.
