@@ -3,12 +3,14 @@ import json
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
 from grader.cli import main
 from grader.errors import NotANotebook
 from grader.load import load
 from grader.locate import exercise_of_cells, written_answers
+
+from grading import TEMPLATE
 
 
 def tagged(cell, *tags):
@@ -81,3 +83,16 @@ def test_exercises_by_tags_and_by_headings():
     assert exercise_of_cells(nb) == [None, 2, 3, 3, 8, 8, 11]
     answers = {a.exercise: a.text for a in written_answers(nb)}
     assert answers == {1: "", 3: "δ = g ⊙ φ'(s), so ∇W = δ xᵀ", 8: "", 11: "The sensitivities carry over time."}
+
+
+def test_written_answers_are_found_wherever_the_student_put_them():
+    notebook = nbformat.read(TEMPLATE, as_version=4)
+    answer_cell = {tags[0]: i for i, c in enumerate(notebook.cells) if "answer" in (tags := c.metadata["tags"])}
+    statement = next(c for c in notebook.cells if c.metadata["tags"] == ["exercise-8", "text"])
+    statement.source += "\n\nThe sensitivities grow as I·(D + I + 1) per cell."  # into the statement's own cell
+    notebook.cells[answer_cell["exercise-11"]].source = "RTRL keeps up to T = 4."  # the placeholder replaced
+    notebook.cells.insert(answer_cell["exercise-3"] + 1, new_markdown_cell("δ = g ⊙ φ'(s)"))  # below the placeholder
+    notebook.cells.insert(answer_cell["exercise-1"] + 1, new_raw_cell("The gradient vanishes."))  # a raw cell
+    answers = {a.exercise: a.text for a in written_answers(notebook)}
+    assert answers == {1: "The gradient vanishes.", 3: "δ = g ⊙ φ'(s)",
+                       8: "The sensitivities grow as I·(D + I + 1) per cell.", 11: "RTRL keeps up to T = 4."}
