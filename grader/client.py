@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import signal
 from dataclasses import dataclass
 from time import monotonic
@@ -27,6 +28,8 @@ from .errors import one_line
 from .output import CappedText, display_text
 
 INTERRUPT_GRACE = 3.0  # seconds an interrupted kernel gets to become idle before it is restarted
+CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 _log = logging.getLogger("grader.execute")
 _log.addHandler(logging.NullHandler())  # nbclient reports every expected kernel death at error level
@@ -42,6 +45,7 @@ class Execution:
     output: str
     payload: dict[str, Any] | None  # the grader-channel message carrying the expected nonce
     kernel_lost: bool  # the kernel died or ignored the interrupt: it must be replaced
+    line: int | None = None  # for an error: the line of the executed source it came out of, when the traceback says
 
 
 class Timeout(Exception):
@@ -114,7 +118,8 @@ class Client(NotebookClient):
             await asyncio.gather(*leftovers, return_exceptions=True)
         if lost:
             error += "; Python was restarted and the cells that had finished were run again"
-        return Execution(outcome, error, monotonic() - start, self._text.text(), self._payload, lost)
+        line = _error_line((self._reply or {}).get("content", {})) if outcome == "error" else None
+        return Execution(outcome, error, monotonic() - start, self._text.text(), self._payload, lost, line)
 
     def _keep_reply(self, cell: Any, cell_index: int, execute_reply: dict[str, Any]) -> None:
         self._reply = execute_reply
@@ -168,6 +173,14 @@ class Client(NotebookClient):
         except asyncio.TimeoutError:
             raise Timeout(timeout, stopped=False) from None
         raise Timeout(timeout, stopped=True)
+
+
+def _error_line(content: dict[str, Any]) -> int | None:
+    """The line of the executed cell an error came out of, from IPython's traceback ("Cell In[7], line 3" heads each
+    frame in a cell): the innermost frame of this execution's own cell, the line a student looks at."""
+    text = ANSI_ESCAPE.sub("", "\n".join(t for t in content.get("traceback") or [] if isinstance(t, str)))
+    lines = [int(line) for count, line in CELL_FRAME.findall(text) if int(count) == content.get("execution_count")]
+    return lines[-1] if lines else None
 
 
 def _exit_description(code: int | None) -> str:

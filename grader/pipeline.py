@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import errors
+from .cause import Cause, explain
 from .checks import CHECKS
 from .execute import CellRun, KernelSession, Limits
 from .load import load
@@ -23,6 +24,7 @@ class GradeReport:
     written: list[WrittenAnswer] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     printed: dict = field(default_factory=dict)  # exercise -> the student's own printed results (not graded)
+    cause: Cause | None = None  # the first failed cell and what follows from it
 
 
 def grade_notebook(path, limits: Limits = Limits(), checks=CHECKS) -> GradeReport:
@@ -41,9 +43,9 @@ def grade_notebook(path, limits: Limits = Limits(), checks=CHECKS) -> GradeRepor
     notes = [f"`{method}` reads the notebook global(s) {names}: pass values as arguments or keep them as attributes, "
              f"so that the method works wherever it is called." for method, names in described.globals_read.items()]
     per_exercise = totals(results)
+    cause, failed_cells = explain(cells, checks, described.defined, Path(path).parent)
     return GradeReport(
         notebook=str(Path(path)), score=sum(s for s, _ in per_exercise.values()),
         max_score=sum(m for _, m in per_exercise.values()), exercises=per_exercise, checks=results,
-        errors=cell_errors + [f"Cell {c.index + 1}: {c.error}" for c in cells if c.outcome != "ok"],
-        cells=cells, written=written_answers(loaded.notebook), notes=notes,
-        printed=printed_results(loaded.notebook, cells))
+        errors=cell_errors + failed_cells, cells=cells, written=written_answers(loaded.notebook), notes=notes,
+        printed=printed_results(loaded.notebook, cells), cause=cause)

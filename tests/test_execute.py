@@ -79,6 +79,7 @@ MIXED.cells.insert(1, new_markdown_cell("Text cells are not run."))
 def test_cells_run_with_magics_errors_are_recorded_and_execution_goes_on_the_same_each_time():
     runs = run(MIXED)
     assert [(r.index, r.outcome) for r in runs] == [(0, "ok"), (2, "ok"), (3, "error"), (4, "ok")]
+    assert [(r.number, r.line) for r in runs] == [(1, None), (2, None), (3, 1), (4, None)]  # as the student counts
     assert runs[0].output_excerpt.lower() == "agg\n"  # no window can open
     assert runs[1].output_excerpt.endswith("inline\n")
     assert runs[2].error == "ZeroDivisionError: division by zero"
