@@ -25,11 +25,16 @@ def template_with(*sources):
     return notebook
 
 
-def batch_token_holders():
+TEST_VARIABLE = "GRADER_TEST_NAME"  # set by a test, inherited by its gradings: tells them from another test's
+
+
+def batch_token_holders(test_name):
+    """The processes of a test's gradings still alive: not those of a test running beside it on another worker."""
     holders = []
     for process in psutil.process_iter():
         try:
-            if batch.BATCH_TOKEN_VARIABLE in process.environ():
+            environment = process.environ()
+            if batch.BATCH_TOKEN_VARIABLE in environment and environment.get(TEST_VARIABLE) == test_name:
                 holders.append(process)
         except psutil.Error:
             pass
@@ -37,6 +42,7 @@ def batch_token_holders():
 
 
 def test_a_folder_is_graded_notebook_by_notebook_whatever_one_of_them_does(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv(TEST_VARIABLE, "folder")
     course = tmp_path / "course"
     (course / "ann").mkdir(parents=True)
     write(template_with(), course / "ann" / "lstm.ipynb")
@@ -63,15 +69,16 @@ def test_a_folder_is_graded_notebook_by_notebook_whatever_one_of_them_does(tmp_p
     assert in_batch == {**alone, "notebook": in_batch["notebook"]}  # the same grade alone as in a batch
     assert "Exercise 2" in (out / "ann" / "lstm.txt").read_text()
     assert "1 of 3 notebooks graded" in capsys.readouterr().out
-    assert batch_token_holders() == []  # the killer's kernel, orphaned when its grader died, is gone too
+    assert batch_token_holders("folder") == []  # the killer's kernel, orphaned when its grader died, is gone too
 
 
 def test_a_grading_past_its_time_bound_is_stopped_and_its_kernel_killed(tmp_path, monkeypatch):
+    monkeypatch.setenv(TEST_VARIABLE, "time bound")
     monkeypatch.setattr(batch, "CHECKS_SECONDS", 0.0)  # the bound is the notebook's own limit: the checks pass it
     path = write(template_with("import time\ntime.sleep(5)"), tmp_path / "slow.ipynb")
     line = batch.grade_one(path, path.relative_to(tmp_path), tmp_path / "grades", Limits(notebook_timeout=6.0))
     assert line.status == "stopped" and "did not finish within 6 s" in line.message, line
-    assert batch_token_holders() == []
+    assert batch_token_holders("time bound") == []
 
 
 def test_a_folder_without_notebooks_gets_one_sentence(tmp_path, capsys):
