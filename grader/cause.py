@@ -35,28 +35,29 @@ def explain(cells, checks, defined, folder) -> tuple[Cause | None, list[str]]:
     """The cause, if a cell failed, and a sentence per failed cell, in order; a failure that follows from an earlier
     one says so. `defined` is which exercise names the notebook defines after running (Student.describe)."""
     failed = [run for run in cells if run.outcome != "ok"]
-    origin = _origins(failed)
+    if not failed:
+        return None, []
+    binds = {run.index: defined_names(run.source) for run in failed}
+    origin = _origins(failed, binds)
     errors = [cell_error(run, Path(folder)) + ("" if origin[run.index] is run else
                                                 f" (this follows from {cell_name(origin[run.index])})")
               for run in failed]
-    if not failed:
-        return None, errors
-    first = failed[0]
-    names = tuple(name for name, present in defined.items() if not present and any(
-        origin[run.index] is first and name in defined_names(run.source) for run in failed))
-    return Cause(error=errors[0], cells=tuple(run.number for run in failed[1:] if origin[run.index] is first),
-                 names=names, checks=tuple(check.id for check in checks if check.needs in names)), errors
+    from_first = [run for run in failed if origin[run.index] is failed[0]]
+    names = tuple(name for name, present in defined.items()
+                  if not present and any(name in binds[run.index] for run in from_first))
+    return Cause(errors[0], tuple(run.number for run in from_first[1:]), names,
+                 tuple(check.id for check in checks if check.needs in names)), errors
 
 
-def _origins(failed):
+def _origins(failed, binds):
     """For each failed cell (by index), the earliest failed cell its failure follows from: itself, or the origin of an
-    earlier failed cell that would have defined the name its NameError misses."""
-    origin, would_define = {}, []
-    for run in failed:
+    earlier failed cell that binds the name its NameError misses."""
+    origin = {}
+    for position, run in enumerate(failed):
         missing = MISSING_NAME.match(run.error or "")
-        source = next((earlier for earlier, names in would_define if missing and missing.group(1) in names), None)
+        name = missing.group(1) if missing else None
+        source = next((earlier for earlier in failed[:position] if name in binds[earlier.index]), None)
         origin[run.index] = origin[source.index] if source is not None else run
-        would_define.append((run, defined_names(run.source)))
     return origin
 
 

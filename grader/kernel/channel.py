@@ -73,8 +73,8 @@ def _release(result=None):
     Flushing first passes every pending write through _trim; only then is the held text complete."""
     for stream in _streams.values():
         stream.flush()
-    for name, text in list(_held.items()):
-        del _held[name]
+    for name in list(_held):
+        text = _held.pop(name)
         _state["releasing"] = True
         try:
             _streams[name].write(text)
