@@ -60,8 +60,10 @@ def _parse(path: Path, text: str) -> nbformat.NotebookNode:
     except nbformat.NBFormatError as error:  # "Unsupported nbformat version 5"
         raise NotANotebook(path, one_line(str(error), 120)) from None
     except Exception as error:  # nbformat raises nearly anything for JSON of another shape ({"cells": 3}, [])
-        detail = str(error) if isinstance(error, nbformat.ValidationError) else "no cells, metadata, nbformat version"
-        raise NotANotebook(path, f"it is JSON but not a notebook: {one_line(detail, 120)}") from None
+        detail = (str(error) if isinstance(error, nbformat.ValidationError)  # "... missing an expected key: metadata"
+                  else "it lacks a notebook's cells, metadata and nbformat version")
+        detail = one_line(detail[:1].lower() + detail[1:], 120)
+        raise NotANotebook(path, f"it is JSON but not a notebook: {detail}") from None
 
 
 def _described(problem, notebook) -> str:
