@@ -76,6 +76,8 @@ def paths_mistake(args, several):
         return f"{', '.join(missing)}: there is no such file or folder."
     if several and args.json:
         return "--json is for one notebook; of several, each one's JSON goes to the --out folder."
+    if args.json and Path(args.json).resolve() == Path(args.notebooks[0]).resolve():
+        return f"--json {args.json}: that is the notebook itself; give another file for the result."
     return json_mistake(Path(args.json)) if args.json else None
 
 

@@ -110,6 +110,7 @@ def test_command_line_mistakes_get_one_sentence_before_anything_is_graded(tmp_pa
         (notebook, "bob.ipynb"): "bob.ipynb: there is no such file or folder.",
         (notebook, "--json", "results/ann.json"): "--json results/ann.json: there is no folder results; create it",
         (notebook, "--json", "."): "--json .: that is a folder",
+        (notebook, "--json", "ann.ipynb"): "--json ann.ipynb: that is the notebook itself",
         (".", "--json", "ann.json"): "--json is for one notebook",
         (notebook, "--out", "notes.txt"): "--out notes.txt: that is a file, not a folder",
         (notebook, "--jobs", "0"): "grade: argument --jobs: 0 is not above zero; see grade --help.",
