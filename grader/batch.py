@@ -29,7 +29,7 @@ CHECKS_SECONDS = 900.0  # a grading's allowance on top of the notebook's own tim
 class Graded:
     """One notebook's line in the summary."""
     notebook: str  # as found, relative to the folder given
-    status: str  # "graded" | "unreadable" (not a notebook) | "stopped" (its grading process did not finish)
+    status: str  # "graded" | "unreadable" (not a notebook) | "stopped" (by the notebook) | "failed" (the grader)
     score: float | None
     max_score: float | None
     seconds: float
@@ -38,15 +38,21 @@ class Graded:
 
 
 def notebooks_in(paths):
-    """(notebook, its name) for every .ipynb given or found below a folder given, sorted; the names are the paths
-    below the folder all of them share, so they are unique. Jupyter's checkpoint copies are left out."""
+    """(notebook, its name) for every notebook given or found below a folder given, each once, sorted below a folder;
+    the names are the paths below the folder all of them share, so they are unique. Below a folder, what is no
+    student's notebook is left out: folders named *.ipynb, hidden files and folders (Jupyter's checkpoint copies,
+    macOS's ._NAME.ipynb) and the __MACOSX folder of a zip archive."""
     found = []
     for given in map(Path, paths):
-        found += ([p for p in sorted(given.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
+        found += ([p for p in sorted(given.rglob("*.ipynb")) if p.is_file() and not _hidden(p.relative_to(given))]
                   if given.is_dir() else [given])
-    found = [p.resolve() for p in found]
+    found = list(dict.fromkeys(p.resolve() for p in found))
     shared = Path(os.path.commonpath([p.parent for p in found])) if found else None
     return [(p, p.relative_to(shared)) for p in found]
+
+
+def _hidden(relative):
+    return any(part.startswith(".") or part == "__MACOSX" for part in relative.parts)
 
 
 def grade_one(notebook, name, out_dir, limits, running=None):
@@ -67,29 +73,41 @@ def grade_one(notebook, name, out_dir, limits, running=None):
         try:
             done = subprocess.run(command, stdout=report, stderr=subprocess.PIPE, text=True, timeout=bound,
                                   env=os.environ | {BATCH_TOKEN_VARIABLE: token}, start_new_session=True)
-            stopped = (None if done.returncode in (0, 2) else f"its grading process was killed by signal "
-                       f"{-done.returncode}" if done.returncode < 0 else f"its grading process failed ({done.returncode})")
         except subprocess.TimeoutExpired:
-            done, stopped = None, f"its grading did not finish within {bound:g} s"
+            done = None
         finally:
             kill_token_holders(BATCH_TOKEN_VARIABLE, token)  # the kernel, if the grading process was killed
             running.discard(token)
     seconds = round(time.monotonic() - start, 1)
-    if stopped is None and done.returncode == 2:
-        return Graded(str(name), "unreadable", None, None, seconds, done.stderr.strip())
-    if stopped is not None or not json_path.exists():
-        message = (f"No grade: {stopped or 'no result was written'}, most likely by code in the notebook that kills "
-                   f"its parent process (os.kill, os.getppid) or never ends; look there and grade it again.")
-        text_path.write_text(message + "\n")
-        return Graded(str(name), "stopped", None, None, seconds, message)
-    result = json.loads(json_path.read_text())
-    return Graded(str(name), "graded", result["score"], result["max_score"], seconds, exercises=result["exercises"])
+    if done is not None and done.returncode == 0 and json_path.exists():
+        result = json.loads(json_path.read_text())
+        return Graded(str(name), "graded", result["score"], result["max_score"], seconds, exercises=result["exercises"])
+    status, message = no_grade(done, bound)
+    text_path.write_text(message + "\n")  # in place of the report, which the grading process could not write
+    return Graded(str(name), status, None, None, seconds, message)
 
 
-def grade_all(paths, out_dir, limits=Limits(), jobs=2, progress=print):
-    """Every notebook under `paths`, `jobs` at a time; summary.csv in out_dir; the lines in the order found."""
+def no_grade(done, bound):
+    """(status, message) of a grading process that left no grade (`done` is None when it ran out of time): the file
+    is no notebook, the grader failed (an exception it did not handle: its own fault, not the notebook's), or the
+    notebook stopped its grader."""
+    if done is not None and done.returncode == 2:
+        return "unreadable", done.stderr.strip()
+    if done is not None and done.returncode == 1:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return "failed", (f"No grade: the grader itself failed on this notebook ({last}); that is a fault of the "
+                          f"grader, not of the notebook: report it, with the notebook.")
+    stopped = (f"its grading did not finish within {bound:g} s" if done is None else
+               f"its grading process was killed by signal {-done.returncode}" if done.returncode < 0 else
+               f"its grading process ended with exit status {done.returncode}" if done.returncode else
+               "no result was written")
+    return "stopped", (f"No grade: {stopped}, most likely by code in the notebook that kills its parent process "
+                       f"(os.kill, os.getppid) or never ends; look there and grade it again.")
+
+
+def grade_all(found, out_dir, limits=Limits(), jobs=2, progress=print):
+    """Every notebook found (notebooks_in), `jobs` at a time; summary.csv in out_dir; the lines in the order found."""
     out_dir = Path(out_dir)
-    found = notebooks_in(paths)
     lines, running = {}, set()
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:

@@ -12,8 +12,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from time import monotonic
 from typing import Any
 
@@ -24,9 +25,11 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from . import kernel
 from .errors import one_line
+from .output import CappedText, display_text
 
 INTERRUPT_GRACE = 3.0  # seconds an interrupted kernel gets to become idle before it is restarted
-TRUNCATION_NOTE = "\n... output truncated"
+CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 _log = logging.getLogger("grader.execute")
 _log.addHandler(logging.NullHandler())  # nbclient reports every expected kernel death at error level
@@ -42,28 +45,7 @@ class Execution:
     output: str
     payload: dict[str, Any] | None  # the grader-channel message carrying the expected nonce
     kernel_lost: bool  # the kernel died or ignored the interrupt: it must be replaced
-
-
-@dataclass
-class CappedText:
-    """Text kept up to a limit; the rest is dropped as it arrives, so a flood of output costs no memory."""
-
-    limit: int
-    parts: list[str] = field(default_factory=list)
-    size: int = 0
-    truncated: bool = False
-
-    def add(self, text: object) -> None:
-        if not isinstance(text, str):
-            return
-        room = self.limit - self.size
-        if len(text) > room:
-            text, self.truncated = text[:room], True
-        self.parts.append(text)
-        self.size += len(text)
-
-    def text(self) -> str:
-        return "".join(self.parts) + (TRUNCATION_NOTE if self.truncated else "")
+    line: int | None = None  # for an error: the line of the executed source it came out of, when the traceback says
 
 
 class Timeout(Exception):
@@ -136,7 +118,8 @@ class Client(NotebookClient):
             await asyncio.gather(*leftovers, return_exceptions=True)
         if lost:
             error += "; Python was restarted and the cells that had finished were run again"
-        return Execution(outcome, error, monotonic() - start, self._text.text(), self._payload, lost)
+        line = _error_line((self._reply or {}).get("content", {})) if outcome == "error" else None
+        return Execution(outcome, error, monotonic() - start, self._text.text(), self._payload, lost, line)
 
     def _keep_reply(self, cell: Any, cell_index: int, execute_reply: dict[str, Any]) -> None:
         self._reply = execute_reply
@@ -167,8 +150,8 @@ class Client(NotebookClient):
             data = content["data"]
             if self._mime in data:
                 self._accept(data[self._mime])
-            else:
-                self._text.add(data.get("text/plain"))
+            elif (text := display_text(data)) is not None:
+                self._text.add_block(text)
         return None
 
     def _accept(self, raw: object) -> None:
@@ -190,6 +173,14 @@ class Client(NotebookClient):
         except asyncio.TimeoutError:
             raise Timeout(timeout, stopped=False) from None
         raise Timeout(timeout, stopped=True)
+
+
+def _error_line(content: dict[str, Any]) -> int | None:
+    """The line of the executed cell an error came out of, from IPython's traceback ("Cell In[7], line 3" heads each
+    frame in a cell): the innermost frame of this execution's own cell, the line a student looks at."""
+    text = ANSI_ESCAPE.sub("", "\n".join(t for t in content.get("traceback") or [] if isinstance(t, str)))
+    lines = [int(line) for count, line in CELL_FRAME.findall(text) if int(count) == content.get("execution_count")]
+    return lines[-1] if lines else None
 
 
 def _exit_description(code: int | None) -> str:

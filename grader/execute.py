@@ -8,9 +8,10 @@ behind, monkeypatch anything, or print fake results. ``KernelSession`` therefore
   limits), with single-threaded BLAS, the Agg backend and a random token in an environment of its own;
 * bounds every cell (interrupt, then restart if the interrupt is ignored) and the notebook as a whole,
   and replaces a kernel that died;
-* keeps at most ``Limits.output_chars`` characters of text per cell in the grading process and drops
-  everything else as it arrives (images, floods of prints); a hook in the kernel also stops stdout/stderr
-  past that cap from being sent at all, so that an accidental flood costs neither process much;
+* keeps at most ``Limits.output_chars`` characters of text per cell in the grading process, its beginning and its
+  end, and drops everything else as it arrives (images, the middle of a flood of prints); a hook in the kernel
+  also stops stdout/stderr past that cap from being sent at all, but for its end, so that an accidental flood
+  costs neither process much;
 * installs the grader's kernel package (``grader.kernel``) before any student code runs, and reads results
   only from display data of its token-bearing MIME type, and only the payload carrying the call's nonce;
 * on exit kills every process whose environment carries the token, and their process groups.
@@ -67,6 +68,8 @@ class CellRun:
     error: str | None  # one line: "ZeroDivisionError: division by zero" / "timed out after 120 s" / ...
     seconds: float
     output_excerpt: str  # capped text of the cell's stream/text outputs (for showing the student)
+    number: int  # among the code cells, from 1: the student's In [n] after Restart & Run All
+    line: int | None  # for an error: the line of the cell it came out of, when known
 
 
 class KernelSession:
@@ -202,20 +205,19 @@ class KernelSession:
     async def _async_run_notebook(self) -> list[CellRun]:
         deadline = monotonic() + self.limits.notebook_timeout
         runs = []
-        for index, cell in enumerate(self.nb.cells):
-            if cell.cell_type != "code":
-                continue
+        code_cells = [(index, cell) for index, cell in enumerate(self.nb.cells) if cell.cell_type == "code"]
+        for number, (index, cell) in enumerate(code_cells, 1):
             remaining = deadline - monotonic()
             if remaining <= 0:
                 error = f"not run: the notebook's time limit of {self.limits.notebook_timeout:g} s was used up"
-                runs.append(CellRun(index, cell.source, "skipped", error, 0.0, ""))
+                runs.append(CellRun(index, cell.source, "skipped", error, 0.0, "", number, None))
                 continue
             seconds = min(self.limits.cell_timeout, remaining)
             run = await self._async_execute(cell.source, seconds, store_history=True)
             error = run.error
             if run.outcome == "timeout" and seconds < self.limits.cell_timeout:
                 error = f"stopped at the notebook's time limit of {self.limits.notebook_timeout:g} s"
-            runs.append(CellRun(index, cell.source, run.outcome, error, run.seconds, run.output))
+            runs.append(CellRun(index, cell.source, run.outcome, error, run.seconds, run.output, number, run.line))
             if run.kernel_lost:
                 await self._async_replay(runs, deadline)
         return runs

@@ -2,9 +2,12 @@
 import re
 from dataclasses import dataclass
 
+from reference import notebooks
 from reference.assignment import EXPERIMENT_EXERCISES, WRITTEN_EXERCISES
 
 HEADING = re.compile(r"^\s*#+.*?\b(?:exercise|task|aufgabe)\s*(\d+)", re.IGNORECASE | re.MULTILINE)
+STATEMENTS = {cell.exercise: cell.template.strip() for cell in notebooks.cells() if cell.role == "text"}
+PLACEHOLDER = re.compile(r"\*?your answer here\.?\*?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -38,14 +41,23 @@ def printed_results(notebook, runs, exercises=EXPERIMENT_EXERCISES, lines=8) -> 
 
 
 def written_answers(notebook) -> list[WrittenAnswer]:
-    """The Markdown the student wrote for each written exercise (answer cells, else every Markdown cell of it)."""
+    """What the student wrote for each written exercise: every Markdown or raw cell between its heading and the next,
+    in the answer cell or in cells of their own, less the statement and the template's placeholder."""
     owners = exercise_of_cells(notebook)
     answers = []
     for exercise in WRITTEN_EXERCISES:
-        cells = [c for c, owner in zip(notebook.cells, owners) if owner == exercise and c.cell_type == "markdown"]
-        tagged = [c for c in cells if "answer" in c.get("metadata", {}).get("tags", [])]
-        text = "\n\n".join(c.source.strip() for c in (tagged or cells[1:]))
-        if re.fullmatch(r"\s*(\*?your answer here\.?\*?)?\s*", text, re.IGNORECASE):
-            text = ""
-        answers.append(WrittenAnswer(exercise, text))
+        cells = [c for c, owner in zip(notebook.cells, owners) if owner == exercise and c.cell_type != "code"]
+        parts = (_written(c.source, STATEMENTS[exercise]) for c in cells)
+        answers.append(WrittenAnswer(exercise, "\n\n".join(part for part in parts if part)))
     return answers
+
+
+def _written(source, statement):
+    """A cell's text without the exercise's statement or heading (above an answer written into the same cell) and
+    without the placeholder."""
+    text = source.strip()
+    if text.startswith(statement):
+        text = text[len(statement):].strip()
+    if HEADING.match(text):  # a heading of the student's own that starts the exercise
+        text = text.partition("\n")[2]
+    return PLACEHOLDER.sub("", text).strip()

@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import errors
+from .cause import Cause, explain
 from .checks import CHECKS
 from .execute import CellRun, KernelSession, Limits
 from .load import load
@@ -24,6 +25,7 @@ class GradeReport:
     written: list[WrittenAnswer] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     printed: dict = field(default_factory=dict)  # exercise -> the student's own printed results (not graded)
+    cause: Cause | None = None  # the first failed cell and what follows from it
 
 
 def grade_notebook(path, limits: Limits = Limits(), checks=CHECKS) -> GradeReport:
@@ -45,9 +47,9 @@ def grade_notebook(path, limits: Limits = Limits(), checks=CHECKS) -> GradeRepor
              f"so that the method works wherever it is called." for method, names in described.globals_read.items()
              if method not in sized] + ([f"Sandbox: {session.isolation}."] if session.isolation else [])
     per_exercise = totals(results, charged)
+    cause, failed_cells = explain(cells, checks, described.defined, Path(path).parent)
     return GradeReport(
         notebook=str(Path(path)), score=sum(s for s, _ in per_exercise.values()),
         max_score=sum(m for _, m in per_exercise.values()), exercises=per_exercise, checks=results, deductions=charged,
-        errors=cell_errors + [f"Cell {c.index + 1}: {c.error}" for c in cells if c.outcome != "ok"],
-        cells=cells, written=written_answers(loaded.notebook), notes=notes,
-        printed=printed_results(loaded.notebook, cells))
+        errors=cell_errors + failed_cells, cells=cells, written=written_answers(loaded.notebook), notes=notes,
+        printed=printed_results(loaded.notebook, cells), cause=cause)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import nbformat
 import psutil
 import pytest
 
@@ -154,3 +155,48 @@ def test_a_breach_of_the_template_costs_its_deduction_once_and_the_rest_is_grade
     score, maximum = report.exercises[exercise]
     assert score == maximum - report.deductions[0].points
     assert report.deductions[0].message in as_text(report)
+
+
+GRADE_WITH_ONE_CHECK = """
+import sys
+from grader.checks import CHECKS
+from grader.pipeline import grade_notebook
+print(grade_notebook(sys.argv[1], checks=[c for c in CHECKS if c.id == "gate.forward"]).score)
+"""
+
+
+def test_grading_writes_nothing_where_it_is_run_from(tmp_path):
+    notebook = write(solution_code(), tmp_path / "student.ipynb")
+    cwd = tmp_path / "elsewhere"
+    cwd.mkdir()
+    # A process of its own: Hypothesis caches what it learns once per process, at its first drawn example.
+    done = subprocess.run([sys.executable, "-c", GRADE_WITH_ONE_CHECK, str(notebook)], cwd=cwd, capture_output=True,
+                          text=True)
+    assert float(done.stdout) > 0, done.stderr  # the check passed, so Hypothesis drew examples
+    assert list(cwd.iterdir()) == []
+
+
+def test_the_report_leads_with_the_first_error_and_groups_what_it_explains(tmp_path):
+    notebook = solution_code()
+    setup = next(c for c in notebook.cells if "setup" in c.metadata["tags"])
+    setup.source = "import torch\n" + setup.source  # a package the grader does not have
+    gate = 1 + [c.id for c in notebook.cells if c.cell_type == "code"].index("ex02-code-1")  # as the student counts
+    report = grade_notebook(write(notebook, tmp_path / "student.ipynb"), checks=FAST_CHECKS)
+    lines = as_text(report).splitlines()
+    assert lines[2].startswith("First error, in code cell 1 (In [1]), line 1 `import torch`: ModuleNotFoundError: "
+                               "No module named 'torch'; the grader has no package `torch` and installs none")
+    assert f"the {len(FAST_CHECKS)} checks of `Gate`, `LSTM`, `generate_data` and `LSTM_RTRL`" in lines[3]
+    assert set(report.cause.checks) == {c.id for c in FAST_CHECKS} and gate in report.cause.cells
+    assert sum("defines no `Gate`" in line for line in lines) == 2  # one line for exercise 2, one for exercise 4
+    assert any(line.startswith(f"  code cell {gate} (In [{gate}]), line ") and line.endswith(
+        "NameError: name 'np' is not defined (this follows from code cell 1 (In [1]))") for line in lines)
+
+
+def test_a_module_beside_the_notebook_is_not_graded_with_it_and_the_report_says_so(tmp_path):
+    (tmp_path / "helpers.py").write_text("def sigmoid(s):\n    return s\n")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1\nfrom helpers import sigmoid")])
+    report = grade_notebook(write(notebook, tmp_path / "student.ipynb"), checks=FAST_CHECKS)
+    assert report.cause.error == (
+        "code cell 1 (In [1]), line 2 `from helpers import sigmoid`: ModuleNotFoundError: No module named 'helpers'; "
+        "only the notebook is graded, so `helpers` beside it cannot be imported: put the code your notebook uses "
+        "from it into the notebook")

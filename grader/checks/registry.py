@@ -1,8 +1,11 @@
 """The one list every check is registered in: the rubric, the report and the tests all read it."""
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
 from hypothesis import HealthCheck, Verbosity, example, given, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.strategies import SearchStrategy
 
 from ..errors import CallTimeout, KernelDied, StudentCodeError
@@ -98,7 +101,21 @@ def for_all(examples, max_examples):
                     raise
             for problem in reversed(examples.first):  # @example runs them in the order written, top first
                 each = example(problem)(each)
-            each()
+            with scratch_storage():
+                each()
             return f"held on {len(examples.first)} small and {max_examples} drawn examples"
         return run
     return decorate
+
+
+@contextmanager
+def scratch_storage():
+    """Even without an example database, Hypothesis caches what it learns (constants in the source it sees, Unicode
+    tables) in `.hypothesis/` of the current directory, wherever `grade` is run: give it a folder of its own that
+    goes when the check ends."""
+    with tempfile.TemporaryDirectory(prefix="grader-hypothesis-") as folder:
+        set_hypothesis_home_dir(folder)
+        try:
+            yield
+        finally:
+            set_hypothesis_home_dir(None)

@@ -18,6 +18,7 @@ SHIPPED = {  # module -> its file, in import order: each module imports only tho
     "calls": HERE / "calls.py",
     "adapter": HERE / "adapter.py",
     "scenarios": HERE / "scenarios.py",
+    "magics": HERE / "magics.py",
 }
 SOURCES = {name: path.read_text() for name, path in SHIPPED.items()}
 
@@ -48,4 +49,5 @@ for name, source in {SOURCES!r}.items():
     setattr(package, name, module)
     exec(compile(source, "grader/kernel/" + name + ".py", "exec"), module.__dict__)
 package.channel.start({mime_type(token)!r}, {output_chars!r})
+package.magics.install()
 """

@@ -4,7 +4,8 @@ Runs inside the kernel only, started by the installer before any student code. A
 type that carries the session's random token, sent with IPython's display publisher as bound here; the grader reads
 only that MIME type, and only the answer carrying the nonce of the call it made. `start` also pins the kernel's
 message packer to the pristine json.dumps (a notebook's `json.dumps = ...` would otherwise garble every message) and
-caps the stdout/stderr text forwarded per execution (a flood of prints costs neither process much).
+caps the stdout/stderr text forwarded per execution (a flood of prints costs neither process much): the first
+characters are sent as they come, the last ones when the execution ends, what lies between not at all.
 """
 import sys
 
@@ -17,16 +18,19 @@ _dumps, _loads = codec._dumps, codec._loads
 _json_default, _json_clean = jupyter_session.json_default, jupyter_session.json_clean
 _shell = get_ipython()
 _publish = _shell.display_pub.publish
-_state = {"mime": None, "output_chars": 0}
+_state = {"mime": None, "output_chars": 0, "releasing": False}
+_streams = {"stdout": sys.stdout, "stderr": sys.stderr}  # the kernel's own, whatever a notebook assigns to sys.stdout
 _forwarded = {}  # execution (parent msg_id) -> characters of stdout/stderr sent so far
+_held = {}  # stream name -> the last characters past the cap, sent when the execution ends
 
 
 def start(mime, output_chars):
     """Open the channel for one grading session: its token-bearing MIME type, the packer, the output cap."""
     _state.update(mime=mime, output_chars=output_chars)
     _shell.kernel.session.pack, _shell.kernel.session.unpack = _pack, _unpack
-    for stream in (sys.stdout, sys.stderr):  # hooks are per thread: they must be registered on the IOPub thread
+    for stream in _streams.values():  # hooks are per thread: they must be registered on the IOPub thread
         stream.pub_thread.schedule(lambda stream=stream: stream.register_hook(_trim))
+    _shell.events.register("post_run_cell", _release)
 
 
 def user_namespace():
@@ -48,14 +52,35 @@ def _unpack(data):
 
 
 def _trim(msg):
-    """IOPub-thread hook: forward at most output_chars + 1 characters of stdout/stderr per execution (one more than
-    the grader keeps, so that it notes the truncation). The grader's own cap does not rely on it."""
-    key = msg["parent_header"].get("msg_id")
+    """IOPub-thread hook: forward the first output_chars + 1 characters of stdout/stderr per execution (one more than
+    the grader keeps, so that it notes the truncation) and hold back the last output_chars of the rest, for _release.
+    The grader's own cap does not rely on it."""
+    if _state["releasing"]:
+        return msg
+    key, name, text = msg["parent_header"].get("msg_id"), msg["content"]["name"], msg["content"]["text"]
     sent = _forwarded.get(key, 0)
-    text = msg["content"]["text"][: max(0, _state["output_chars"] + 1 - sent)]
+    room = max(0, _state["output_chars"] + 1 - sent)
+    if len(text) > room:
+        _held[name] = (_held.get(name, "") + text[room:])[-_state["output_chars"]:]
+        text = text[:room]
     _forwarded[key] = sent + len(text)
     msg["content"]["text"] = text  # never None: that would make ipykernel drop other executions' text too
     return msg
+
+
+def _release(result=None):
+    """post_run_cell: send what the execution printed last past the cap, so that a final result survives a flood.
+    Flushing first passes every pending write through _trim; only then is the held text complete."""
+    for stream in _streams.values():
+        stream.flush()
+    for name in list(_held):
+        text = _held.pop(name)
+        _state["releasing"] = True
+        try:
+            _streams[name].write(text)
+            _streams[name].flush()
+        finally:
+            _state["releasing"] = False
 
 
 def _describe(error):
