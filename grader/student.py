@@ -32,6 +32,7 @@ class Accumulated:
     updated: Arrays  # the parameters after the first run and update(η)
     zeroed: dict[str, float]  # Σ|buffer| right after the second zero_grad, where recognisable
     rezeroed: Arrays  # the parameters after the second run and update(η): as `updated` if zero_grad works
+    precision: float  # machine epsilon of the coarsest float the student's code answered in (float32: 1.2e-7)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class FreshParams:
 @dataclass(frozen=True)
 class LossesAlong:
     losses: np.ndarray  # (directions, offsets): the student's own loss along each direction
+    precision: float
 
 
 @dataclass(frozen=True)
@@ -96,8 +98,10 @@ class Student:
                 f"result = grader.scenarios.answer({scenario!r}, grader.channel.user_namespace(), "
                 f"grader.codec.loads({codec.dumps(kwargs)!r}))")
         answer = self.session.call(code, timeout=timeout or self.call_timeout, what=what)
-        breaches = answer.pop("breaches", None)
-        if not isinstance(breaches, list) or set(answer) != {f.name for f in fields(record)}:
+        breaches, names = answer.pop("breaches", None), {f.name for f in fields(record)}
+        if "precision" not in names:
+            answer.pop("precision", None)
+        if not isinstance(breaches, list) or set(answer) != names:
             raise NoResult(what)
         self.breaches.update(map(str, breaches))
         return record(**answer)
@@ -113,18 +117,18 @@ class Student:
         return self._run(GateRun, "gate_scenario", "running your Gate's forward, backward and update", D=D, I=I,
                          activation=activation, params=params, xs=xs, hs=hs, upstream=upstream, eta=eta)
 
-    def gate_losses(self, D, I, activation, params, xs, hs, upstream, directions, offsets) -> np.ndarray:
+    def gate_losses(self, D, I, activation, params, xs, hs, upstream, directions, offsets) -> LossesAlong:
         return self._run(LossesAlong, "gate_losses", "running Gate.forward", D=D, I=I, activation=activation,
-                         params=params, xs=xs, hs=hs, upstream=upstream, directions=directions, offsets=offsets).losses
+                         params=params, xs=xs, hs=hs, upstream=upstream, directions=directions, offsets=offsets)
 
     def lstm_run(self, D, I, K, params, xs, ys, eta, zero_between=False) -> LSTMRun:
         return self._run(LSTMRun, "network_scenario", "running your LSTM's forward, backward and update",
                          class_name="LSTM", D=D, I=I, K=K, params=params, xs=xs, ys=ys, eta=eta,
                          zero_between=zero_between)
 
-    def lstm_losses(self, D, I, K, params, x, y, directions, offsets) -> np.ndarray:
+    def lstm_losses(self, D, I, K, params, x, y, directions, offsets) -> LossesAlong:
         return self._run(LossesAlong, "lstm_losses", "running LSTM.forward", D=D, I=I, K=K, params=params, x=x, y=y,
-                         directions=directions, offsets=offsets).losses
+                         directions=directions, offsets=offsets)
 
     def rtrl_run(self, D, I, K, params, xs, ys, eta, zero_between=False) -> RTRLRun:
         return self._run(RTRLRun, "network_scenario", "running your LSTM_RTRL step by step", class_name="LSTM_RTRL",

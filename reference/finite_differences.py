@@ -27,9 +27,14 @@ def relative_error(analytic, numeric):
     return 0.0 if scale < 1e-12 else float(np.linalg.norm(analytic - numeric) / scale)
 
 
-def directional_derivative(losses):
-    """From losses at offsets k·STEP along one direction (k as in STENCIL), the derivative along it."""
-    return sum(weight * loss for (_, weight), loss in zip(STENCIL, losses)) / STEP
+def directional_derivative(losses, step=STEP):
+    """From losses at offsets k·step along one direction (k as in STENCIL), the derivative along it."""
+    return sum(weight * loss for (_, weight), loss in zip(STENCIL, losses)) / step
 
 
-OFFSETS = tuple(k * STEP for k, _ in STENCIL)
+def offsets(step=STEP):
+    """Where the stencil evaluates a loss along a direction."""
+    return tuple(k * step for k, _ in STENCIL)
+
+
+OFFSETS = offsets()

@@ -108,25 +108,29 @@ def missing_cost(kept):
     return sorted({x.exercise for x in CHECKS if x.id in failed}), failed
 
 
-def submissions():
-    """name -> (notebook, expected result)."""
-    corpus = tomllib.loads((HERE / "corpus.toml").read_text()) | tomllib.loads((HERE / "styles.toml").read_text())
-    students = {s["name"]: s for s in corpus["student"]}
-    out = {}
-    for s in students.values():
-        out[s["name"]] = (notebook(cells_of(s["name"]), answers_of(s["answers"])), expectation(s, "correct", [], []))
-    for entry in corpus["bug"] + corpus.get("style", []):
+def corpus():
+    """Every submission as data: name -> (its cells, its written answers, its expected result)."""
+    data = tomllib.loads((HERE / "corpus.toml").read_text()) | tomllib.loads((HERE / "styles.toml").read_text())
+    students = {s["name"]: s for s in data["student"]}
+    out = {s["name"]: (cells_of(s["name"]), answers_of(s["answers"]), expectation(s, "correct", [], []))
+           for s in students.values()}
+    for entry in data["bug"] + data.get("style", []):
         kind = entry.get("kind", "bug" if "failed" in entry else "style")
         described = dict(entry, description=f"{entry['description']} (based on {entry['base']})")
-        out[entry["name"]] = (notebook(edited(cells_of(entry["base"]), entry), answers_of(students[entry["base"]]["answers"])),
+        out[entry["name"]] = (edited(cells_of(entry["base"]), entry), answers_of(students[entry["base"]]["answers"]),
                               expectation(described, kind, entry.get("lose", []), entry.get("failed", []),
                                           entry.get("free", ())))
-    for entry in corpus["incomplete"]:
+    for entry in data["incomplete"]:
         kept = entry.get("cells", [])
         cells = [c for c in cells_of(entry["base"]) if c[0] in kept] if kept else []
         answers = answers_of(entry["answers"], entry["answered"]) if "answers" in entry else {}
-        out[entry["name"]] = (notebook(cells, answers), expectation(entry, "incomplete", *missing_cost(kept)))
+        out[entry["name"]] = (cells, answers, expectation(entry, "incomplete", *missing_cost(kept)))
     return out
+
+
+def submissions():
+    """name -> (notebook, expected result)."""
+    return {name: (notebook(cells, answers), expected) for name, (cells, answers, expected) in corpus().items()}
 
 
 def render(name, nb, expected):

@@ -1,17 +1,20 @@
 """The kernel-side adapter and scenarios, called directly on the sample students' classes: no kernel, milliseconds.
 
-Each correct sample student's cells run in a namespace of their own (as their notebook would, minus the training
-runs); the scenarios must map their classes onto the interface whatever their style, and what the scenarios read
-back must be the reference's numbers on the same weights.
+Each correct sample student's and each style variant's cells run in a namespace of their own (as their notebook
+would, minus the training runs); the scenarios must map their classes onto the interface whatever their style, and
+what the scenarios read back must be the reference's numbers on the same weights, to the precision the student's
+code computes in (float32 is correct code).
 """
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import numpy as np
 import pytest
 
 from grader import expected
+from grader.checks.common import close, tolerance
 from grader.kernel import codec, scenarios
 from grader.kernel.adapter import AdapterError, constructor_candidates
 from reference.assignment import CLASSES, NAMES, NETWORK_PARAMETERS
@@ -21,16 +24,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "submissions"))
 import build  # noqa: E402
 
-STUDENTS = ("alice", "bob", "carol", "dave", "erin", "frank")
+CORPUS = build.corpus()
+STUDENTS = sorted(name for name, (_, _, expected) in CORPUS.items() if expected["kind"] in ("correct", "style"))
 TEMPLATE = nbformat.read(ROOT / "reference" / "template.ipynb", as_version=4)
 
 
 def namespace_of(student):
     """The student's notebook run in this process: the template's given code, then every cell of theirs that is not
     a training run, each allowed to fail as in Jupyter."""
-    ns = {}
+    ns = {"T": 10, "I": 8, "hidden_size": 8}  # size globals that the training cells, left out here, would define
     given = [c.source for c in TEMPLATE.cells if "given" in c.metadata["tags"]]
-    cells = [source for key, _, source in build.cells_of(student) if "experiment" not in key]
+    cells = [source for key, _, source in CORPUS[student][0] if "experiment" not in key]
     for source in given + cells:
         try:
             exec("\n".join(line for line in source.splitlines() if not line.startswith("%")), ns)
@@ -46,8 +50,10 @@ def student(request):
     np.random.set_state(state)
 
 
-def close(a, b):
-    return relative_error(np.asarray(a, dtype=float), np.asarray(b, dtype=float)) < 1e-9
+def answered(ns, scenario, **kwargs):
+    """A scenario's answer, and the agreement the checks ask of it (grader.checks.common.tolerance)."""
+    result = scenarios.answer(scenario, ns, kwargs)
+    return result, lambda a, b: close(a, b, tolerance(SimpleNamespace(precision=result["precision"])))
 
 
 def test_describe_finds_every_name_of_the_assignment(student):
@@ -61,7 +67,7 @@ def test_the_gate_maps_and_computes_the_references_numbers(student, D, I):
     params = expected.random_params(rng, D, I, 1, 1.0, ("W", "R", "b"))
     args = dict(D=D, I=I, activation="sigmoid", params=params, xs=rng.normal(size=(4, D)),
                 hs=rng.normal(size=(4, I)), upstream=rng.normal(size=(4, I)))
-    got, want = scenarios.gate_scenario(student, eta=0.1, **args), expected.gate(**args)
+    (got, close), want = answered(student, "gate_scenario", eta=0.1, **args), expected.gate(**args)
     assert close(got["a"], want["a"]) and close(got["grad_x"], want["grad_x"]) and close(got["grad_h"], want["grad_h"])
     assert all(close(got["grads"][n], want["grads"][n]) for n in "WRb")
     assert all(close(got["updated"][n], params[n] - 0.1 * want["grads"][n]) for n in "WRb")
@@ -74,7 +80,8 @@ def test_the_networks_map_and_compute_the_references_numbers(student, class_name
     rng = np.random.default_rng(D + I)
     params = expected.random_params(rng, D, I, 1, 1.0, NETWORK_PARAMETERS)
     xs, ys = rng.normal(size=(2, 4, D)), np.array([[1.0], [0.0]])
-    got = scenarios.network_scenario(student, class_name, D, I, 1, params, xs, ys, eta=0.1)
+    got, close = answered(student, "network_scenario", class_name=class_name, D=D, I=I, K=1, params=params, xs=xs,
+                          ys=ys, eta=0.1)
     want = expected.lstm(params, xs, ys, "bptt" if class_name == "LSTM" else "rtrl")
     if class_name == "LSTM":
         assert close(got["losses"], want["losses"])

@@ -3,11 +3,12 @@ import numpy as np
 from hypothesis import strategies as st
 
 from reference.assignment import spelled
-from reference.finite_differences import directional_derivative, relative_error
+from reference.finite_differences import STEP, directional_derivative, relative_error
 
 from .registry import Examples, Failed
 
 TOLERANCE = 1e-6  # norm-wise relative error allowed between a student's float64 numbers and the reference's
+FD_TOLERANCE = 1e-5  # between the student's gradient and finite differences of their own float64 loss
 ETA = 0.1
 
 
@@ -45,6 +46,17 @@ def describe(problem):
     return ", ".join(f"{k}={problem[k]:.3g}" if isinstance(problem[k], float) else f"{k}={problem[k]}" for k in keys)
 
 
+def tolerance(run, base=TOLERANCE):
+    """The agreement asked of a run: `base` for float64 arithmetic, wider for code that computes in float32 (correct
+    code, to its own precision): a thousand times the coarsest machine epsilon it answered in."""
+    return max(base, 1e3 * run.precision)
+
+
+def fd_step(precision):
+    """The finite-difference step: the reference's, or 1e-2 for float32, whose round-off would swamp 1e-3."""
+    return STEP if precision < 1e-10 else 1e-2
+
+
 def close(student, expected, tolerance=TOLERANCE):
     """Whether the student's numbers agree with the expected ones within the tolerance (norm-wise relative error);
     NaN or Inf on either side never agrees."""
@@ -65,11 +77,11 @@ def require_descent(what, params, run, reference_grads, names):
     for n in names:
         grad = run.grads.get(n, reference_grads[n])
         moved = run.updated[n] - params[n]
-        if not close(moved, -ETA * grad):
+        if not close(moved, -ETA * grad, tolerance(run)):
             how = ("the parameters move along +η·∇, which is gradient ascent: subtract instead of adding"
-                   if close(moved, ETA * grad) else
+                   if close(moved, ETA * grad, tolerance(run)) else
                    "the step is applied twice (-2η·∇), for example in the gates and again in the network"
-                   if close(moved, -2 * ETA * grad) else "expected θ ← θ - η·∇θ")
+                   if close(moved, -2 * ETA * grad, tolerance(run)) else "expected θ ← θ - η·∇θ")
             raise Failed(f"{what}.update({ETA}) changed {spelled(what, n)} wrongly: {how}.")
 
 
@@ -93,8 +105,8 @@ def mismatched(student, expected, tolerance=TOLERANCE):
     return [n for n in expected if student.get(n) is None or not close(student[n], expected[n], tolerance)]
 
 
-def require_close(what, student, expected, problem, diagnosis=None):
-    if not close(student, expected):
+def require_close(what, student, expected, problem, diagnosis=None, tol=TOLERANCE):
+    if not close(student, expected, tol):
         error = relative_error(np.asarray(student, dtype=float), np.asarray(expected, dtype=float))
         raise Failed(f"{what} differs from the reference by {error:.2g} (relative) on {describe(problem)}.", diagnosis)
 
@@ -105,12 +117,12 @@ def random_directions(rng, params, count, extra=None):
     return [{n: rng.normal(size=s) for n, s in shapes.items()} for _ in range(count)]
 
 
-def require_finite_difference_agreement(module, directions, gradient, losses, problem):
+def require_finite_difference_agreement(module, directions, gradient, along, problem, step=STEP):
     """The student's gradient along each direction, Σ_n ⟨∇n, v_n⟩, against the central differences of their own
-    loss along it (losses[d] holds the loss at the stencil's offsets along direction d)."""
+    loss along it (along.losses[d] holds the loss at the stencil's offsets of `step` along direction d)."""
     analytic = np.array([sum(float(np.sum(gradient[n] * v[n])) for n in v) for v in directions])
-    numeric = np.array([directional_derivative(row) for row in losses])
-    if not close(analytic, numeric, 1e-5):
+    numeric = np.array([directional_derivative(row, step) for row in along.losses])
+    if not close(analytic, numeric, max(FD_TOLERANCE, 1e4 * along.precision)):
         raise Failed(f"{module}.backward disagrees with finite differences of your own {module}.forward on "
                      f"{describe(problem)} (directional derivatives {np.round(analytic, 6)} vs {np.round(numeric, 6)}).")
 

@@ -3,13 +3,14 @@ import numpy as np
 from scipy import stats
 
 from reference.assignment import GATE_PARAMETERS, spelled
-from reference.finite_differences import OFFSETS
+from reference.finite_differences import offsets
 
 from .. import expected
 from ..diagnose import gate_forward_variants, gate_variants, likely_cause, matching
 from .common import (
     ETA,
     describe,
+    fd_step,
     mismatched,
     problems,
     random_directions,
@@ -19,6 +20,7 @@ from .common import (
     require_finite_difference_agreement,
     require_reset,
     student_gradients,
+    tolerance,
 )
 from .registry import Failed, check, for_all
 
@@ -74,7 +76,8 @@ def init(ctx):
 def forward(ctx, problem):
     _, args, got, want = scenario(ctx, problem)
     require_close("Gate.forward", got.a, want["a"], problem,
-                  lambda: likely_cause(matching(gate_forward_variants(problem["activation"]), got.a, "a", args)))
+                  lambda: likely_cause(matching(gate_forward_variants(problem["activation"]), got.a, "a", args)),
+                  tolerance(got))
 
 
 @check("gate.activation", 2, 2, "Gate", "the activation is exchangeable: one the student never saw (softsign) works")
@@ -82,7 +85,7 @@ def forward(ctx, problem):
 def activation(ctx, problem):
     _, _, got, want = scenario(ctx, problem)
     require_close("Gate.forward with the softsign activation", got.a, want["a"], problem,
-                  lambda: " Use the activation passed to the constructor rather than a fixed one.")
+                  lambda: " Use the activation passed to the constructor rather than a fixed one.", tolerance(got))
 
 
 @check("gate.backward_inputs", 4, 4, "Gate", "backward returns ∇x = Wᵀδ and ∇h = Rᵀδ with δ = ∇a ⊙ φ'(s)")
@@ -91,7 +94,8 @@ def backward_inputs(ctx, problem):
     _, args, got, want = scenario(ctx, problem)
     for key in ("grad_x", "grad_h"):
         require_close(f"The ∇{key[-1]} returned by Gate.backward", getattr(got, key), want[key], problem,
-                      lambda: likely_cause(matching(gate_variants(problem["activation"]), getattr(got, key), key, args)))
+                      lambda: likely_cause(matching(gate_variants(problem["activation"]), getattr(got, key), key, args)),
+                      tolerance(got))
 
 
 @check("gate.backward_params", 4, 5, "Gate", "backward accumulates ∇W, ∇R, ∇b over several calls, as the reference")
@@ -99,7 +103,7 @@ def backward_inputs(ctx, problem):
 def backward_params(ctx, problem):
     params, args, got, want = scenario(ctx, problem)
     grads = student_gradients(got, params, GATE)
-    wrong = mismatched(grads, want["grads"])
+    wrong = mismatched(grads, want["grads"], tolerance(got))
     if wrong:
         worst = max(relative_error(grads[n], want["grads"][n]) for n in wrong)
         raise Failed(f"The accumulated gradient of {', '.join(wrong)} differs from the reference (relative error "
@@ -114,9 +118,10 @@ def finite_differences(ctx, problem):
     rng = np.random.default_rng(problem["seed"] + 1)
     steps = args["xs"].shape[0]
     directions = random_directions(rng, params, 3, {"x": (steps, problem["D"]), "h": (steps, problem["I"])})
-    losses = ctx.student.gate_losses(directions=directions, offsets=OFFSETS, **args)
+    step = fd_step(got.precision)
+    along = ctx.student.gate_losses(directions=directions, offsets=offsets(step), **args)
     gradient = student_gradients(got, params, GATE) | {"x": got.grad_x, "h": got.grad_h}
-    require_finite_difference_agreement("Gate", directions, gradient, losses, problem)
+    require_finite_difference_agreement("Gate", directions, gradient, along, problem, step)
 
 
 @check("gate.zero_grad", 4, 2, "Gate", "zero_grad resets every gradient buffer of a gate that holds gradients")

@@ -2,7 +2,7 @@
 import numpy as np
 
 from reference.assignment import NETWORK_PARAMETERS, shape, spelled
-from reference.finite_differences import OFFSETS
+from reference.finite_differences import offsets
 
 from .. import expected
 from ..diagnose import likely_cause, matching, network_variants
@@ -10,6 +10,7 @@ from .common import (
     ETA,
     close,
     describe,
+    fd_step,
     mismatched,
     problems,
     random_directions,
@@ -18,6 +19,7 @@ from .common import (
     require_finite_difference_agreement,
     require_reset,
     student_gradients,
+    tolerance,
 )
 from .gate import INIT_DRAWS, check_uniform_init
 from .registry import Failed, check, for_all
@@ -61,7 +63,8 @@ def init(ctx):
 def loss(ctx, problem):
     params, xs, ys, got, want = scenario(ctx, problem)
     require_close("The loss returned by LSTM.forward", got.losses, want["losses"], problem,
-                  lambda: likely_cause(matching(network_variants("bptt"), got.losses, "losses", params, xs, ys)))
+                  lambda: likely_cause(matching(network_variants("bptt"), got.losses, "losses", params, xs, ys)),
+                  tolerance(got))
 
 
 def require_independent_sequences(ctx, class_name, seed, advice):
@@ -94,7 +97,7 @@ def state_reset(ctx):
 def bptt(ctx, problem):
     params, xs, ys, got, want = scenario(ctx, problem)
     grads = student_gradients(got, params, NETWORK_PARAMETERS)
-    wrong = mismatched(grads, want["grads"])
+    wrong = mismatched(grads, want["grads"], tolerance(got))
     if wrong:
         raise Failed(f"The BPTT gradient of {', '.join(spelled('LSTM', n) for n in wrong)} differs from the "
                      f"reference on {describe(problem)} (summed over 2 sequences).",
@@ -107,10 +110,11 @@ def finite_differences(ctx, problem):
     params, xs, ys, got, _ = scenario(ctx, problem, count=1)
     rng = np.random.default_rng(problem["seed"] + 1)
     directions = random_directions(rng, params, 3)
-    losses = ctx.student.lstm_losses(D=problem["D"], I=problem["I"], K=1, params=params, x=xs[0], y=ys[0],
-                                     directions=directions, offsets=OFFSETS)
+    step = fd_step(got.precision)
+    along = ctx.student.lstm_losses(D=problem["D"], I=problem["I"], K=1, params=params, x=xs[0], y=ys[0],
+                                    directions=directions, offsets=offsets(step))
     require_finite_difference_agreement("LSTM", directions, student_gradients(got, params, NETWORK_PARAMETERS),
-                                        losses, problem)
+                                        along, problem, step)
 
 
 @check("lstm.accumulate", 6, 2, "LSTM", "backward adds to the buffers: two sequences give the sum of their gradients")
@@ -120,7 +124,7 @@ def accumulate(ctx):
     singles = [student_gradients(ctx.student.lstm_run(D=2, I=3, K=1, params=params, xs=xs[k:k + 1], ys=ys[k:k + 1],
                                                       eta=ETA), params, NETWORK_PARAMETERS) for k in range(3)]
     summed = {n: sum(single[n] for single in singles) for n in NETWORK_PARAMETERS}
-    if mismatched(student_gradients(got, params, NETWORK_PARAMETERS), summed):
+    if mismatched(student_gradients(got, params, NETWORK_PARAMETERS), summed, tolerance(got)):
         raise Failed("After three forward/backward calls the gradient buffers do not hold the sum of the three "
                      "gradients: backward must add (+=) to them, and only zero_grad resets them.")
     return "gradients accumulate over sequences"

@@ -5,7 +5,7 @@ from reference.assignment import NETWORK_PARAMETERS, spelled
 
 from .. import expected
 from ..diagnose import likely_cause, matching, network_variants, rtrl_output_variants
-from .common import describe, mismatched, problems, require_close, require_reset, student_gradients
+from .common import describe, mismatched, problems, require_close, require_reset, student_gradients, tolerance
 from .lstm import check_network_init, check_update, require_independent_sequences
 from .lstm import scenario as network_scenario
 from .registry import Failed, check, for_all
@@ -41,7 +41,8 @@ def update(ctx):
 def outputs(ctx, problem):
     params, xs, _, got, _ = scenario(ctx, problem)
     require_close("The ŷ(t) returned by LSTM_RTRL.forward", got.outputs, expected.rtrl_outputs(params, xs), problem,
-                  lambda: likely_cause(matching(rtrl_output_variants(), got.outputs, "outputs", params, xs)))
+                  lambda: likely_cause(matching(rtrl_output_variants(), got.outputs, "outputs", params, xs)),
+                  tolerance(got))
 
 
 @check("rtrl.gradient", 10, 8, "LSTM_RTRL",
@@ -50,7 +51,7 @@ def outputs(ctx, problem):
 def gradient(ctx, problem):
     params, xs, ys, got, want = scenario(ctx, problem)
     grads = student_gradients(got, params, NETWORK_PARAMETERS)
-    wrong = mismatched(grads, want["grads"])
+    wrong = mismatched(grads, want["grads"], tolerance(got))
     if not wrong:
         return
     raise Failed(f"The RTRL gradient of {', '.join(spelled('LSTM_RTRL', n) for n in wrong)} differs from the LSTM learning method's on "

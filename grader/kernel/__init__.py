@@ -16,6 +16,7 @@ SHIPPED = {  # module -> its file, in import order: each module imports only tho
     "table": Path(reference.assignment.__file__),
     "channel": HERE / "channel.py",
     "calls": HERE / "calls.py",
+    "places": HERE / "places.py",
     "adapter": HERE / "adapter.py",
     "scenarios": HERE / "scenarios.py",
     "magics": HERE / "magics.py",

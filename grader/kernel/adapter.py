@@ -17,7 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .calls import ACTIVATIONS, AdapterError, breach, positional_params, wants_columns
+from .calls import ACTIVATIONS, AdapterError, as_float, breach, hears_across, positional_params, wants_columns
+from .places import Place, arrays_of, gradient_of, is_gradient
 from .table import DEFINITIONS, GATE_PARAMETERS, GATES, shape, signature, spelled
 
 GATE_NAMES = {"z": r"^(z|g|cell|c_?in|block|inp?ut_?act|cand)", "i": r"^(i|in|input)(_?gate)?$|^ig",
@@ -26,7 +27,6 @@ PARAM_PATTERNS = {  # interface name -> regex on the student's attribute name (a
     "W": r"^(w|weight|wx|w_x|w_in|input_weight)", "R": r"^(r|u|v|wh|w_h|rec|recur|hidden_weight)|.*_?rec",
     "b": r"^(b|bias)", "W_y": r"^(w_?y|v|w_?out|why|w_?o?ut)", "b_y": r"^(b_?y|b_?out|c$)",
 }
-GRAD_PREFIX = r"^(d|grad|nabla|g_|delta)_?"
 SIZE_ARG = {"D": r"^(d|in|inp|input|n_?in|input_?(size|dim)|dim_?in|x_?dim)",
             "I": r"^(i|h|hidden|n_?h|units|hid|hidden_?(size|dim)|out|output_?size|n_?out|size|cell)",
             "T": r"^(t|seq|time|len|steps|n_?steps|sequence_?length)",
@@ -67,79 +67,67 @@ def constructor_candidates(cls, sizes, activation=None):
         yield args
 
 
-def arrays_of(obj):
-    return {name: value for name, value in vars(obj).items() if isinstance(value, np.ndarray)}
-
-
-def find_param(obj, kind, wanted, taken):
-    """The attribute holding a parameter of `kind` (W, R, b, W_y, b_y) and shape `wanted`: (attribute, transposed),
-    or None. Names decide between arrays of the same shape, then values (parameters are not all zero)."""
-    arrays = {n: a for n, a in arrays_of(obj).items() if n not in taken and not re.match(GRAD_PREFIX + ".", n, re.I)
-              or (n not in taken and re.fullmatch(r"d", n, re.I))}
+def find_param(root, kind, wanted, taken):
+    """The place holding a parameter of `kind` (W, R, b, W_y, b_y) and shape `wanted`: (place, transposed), or None.
+    Names decide between arrays of the same shape, then values (parameters are not all zero)."""
     candidates = []
-    for name, array in arrays.items():
+    for path, place in arrays_of(root).items():
+        if path in taken or is_gradient(place) and place.name.lower() != "d":
+            continue
+        array = place.read()
         squeezed = array.reshape(-1) if len(wanted) == 1 and array.size == wanted[0] else array
         if squeezed.shape == wanted:
-            candidates.append((name, False))
+            candidates.append((place, False))
         elif len(wanted) == 2 and wanted[0] != wanted[1] and array.shape == wanted[::-1]:
-            candidates.append((name, True))
-    named = [c for c in candidates if re.match(PARAM_PATTERNS[kind], c[0], re.I)]
-    nonzero = [c for c in (named or candidates) if np.any(arrays[c[0]] != 0)]
+            candidates.append((place, True))
+    named = [c for c in candidates if re.match(PARAM_PATTERNS[kind], c[0].name, re.I)]
+    nonzero = [c for c in (named or candidates) if np.any(c[0].read() != 0)]
     return (nonzero or named or candidates or [None])[0]
 
 
-def find_named(obj, pattern, wanted, taken):
-    """The attribute named like `pattern` with shape `wanted` (or its transpose): (attribute, transposed)."""
-    for name, array in arrays_of(obj).items():
-        if name not in taken and re.match(pattern, name, re.I):
+def find_named(root, pattern, wanted, taken):
+    """The place named like `pattern` with shape `wanted` (or its transpose): (place, transposed)."""
+    for path, place in arrays_of(root).items():
+        if path not in taken and not is_gradient(place) and re.match(pattern, place.name, re.I):
+            array = place.read()
             if array.shape == wanted or array.size == wanted[0] and len(wanted) == 1:
-                return name, False
+                return place, False
             if len(wanted) == 2 and array.shape == wanted[::-1]:
-                return name, True
+                return place, True
     raise AdapterError(f"no attribute named like {pattern.split('|')[0][1:-1]} of shape {wanted}")
-
-
-def find_grad(obj, attribute):
-    """The gradient buffer belonging to parameter `attribute` (dW for W, grad_W, nabla_W_L, g_W, ...)."""
-    for name in vars(obj):
-        if name != attribute and re.match(GRAD_PREFIX + "?" + re.escape(attribute) + r"(_?l)?$", name, re.I):
-            if re.match(GRAD_PREFIX, name, re.I):
-                return name
-    return None
 
 
 class Slot(NamedTuple):
     """Where one interface parameter lives in the student's objects, and its interface shape."""
-    owner: object
-    attr: str
+    place: Place
     transposed: bool
     shape: tuple
 
 
 class Mapped:
-    """One student object with the interface's parameter names mapped onto its attributes, and whether its methods
-    want column vectors."""
+    """One student object with the interface's parameter names mapped onto its places, and whether its methods want
+    column vectors."""
 
     def __init__(self, obj, params, columns=False):
         self.obj, self.params, self.columns = obj, params, columns  # params: interface name -> Slot
 
     def get(self, name):
         slot = self.params[name]
-        value = np.array(getattr(slot.owner, slot.attr), dtype=float)
+        value = as_float(slot.place.read())
         return (value.T if slot.transposed else value).reshape(slot.shape)
 
     def set(self, name, value):
         slot = self.params[name]
-        old = np.asarray(getattr(slot.owner, slot.attr))
-        setattr(slot.owner, slot.attr, np.array(value.T if slot.transposed else value, dtype=float).reshape(old.shape))
+        old = np.asarray(slot.place.read())
+        slot.place.write(np.array(value.T if slot.transposed else value, dtype=float).reshape(old.shape))
 
     def grad(self, name):
         """The gradient buffer of a parameter in the interface's layout, or None where none is recognisable."""
         slot = self.params[name]
-        buffer = find_grad(slot.owner, slot.attr)
-        if buffer is None or getattr(slot.owner, buffer) is None:
+        buffer = gradient_of(slot.place)
+        if buffer is None or buffer.read() is None:
             return None
-        value = np.array(getattr(slot.owner, buffer), dtype=float)
+        value = as_float(buffer.read())
         if value.ndim == 0:  # a buffer reset to the number 0 stands for zeros of the parameter's shape
             value = np.full(slot.shape[::-1] if slot.transposed else slot.shape, float(value))
         return (value.T if slot.transposed else value).reshape(slot.shape)
@@ -165,8 +153,8 @@ def map_gate(obj, sizes, class_name="Gate", name=lambda kind: kind):
         if found is None:
             raise AdapterError(f"no array of shape {wanted} for {spelled(class_name, name(kind))} among "
                                f"{sorted(arrays_of(obj))}")
-        taken.add(found[0])
-        params[name(kind)] = Slot(obj, *found, wanted)
+        taken.add(found[0].path)
+        params[name(kind)] = Slot(*found, wanted)
     return params
 
 
@@ -177,8 +165,8 @@ def output_layer(obj, sizes, taken):
         found = find_param(obj, name, wanted, taken)
         if found is None:
             raise AdapterError(f"no array of shape {wanted} for {name} among {sorted(arrays_of(obj))}")
-        taken.add(found[0])
-        params[name] = Slot(obj, *found, wanted)
+        taken.add(found[0].path)
+        params[name] = Slot(*found, wanted)
     return params
 
 
@@ -216,29 +204,38 @@ def lstm_gates(obj, gate_class):
 
 
 def map_lstm(obj, sizes, ns):
+    """An LSTM's three gates and output layer; an LSTM that holds the gates' weights itself (Wz, R_i, ...), without
+    Gate objects, is mapped as LSTM_RTRL is."""
+    try:
+        gates = lstm_gates(obj, ns.get("Gate"))
+    except AdapterError:
+        if not any(re.match(r"^[WR]_?[zio]$", p.name, re.I) for p in arrays_of(obj).values()):
+            raise
+        return map_flat(obj, sizes, ns)
     params = {}
-    for g, gate in lstm_gates(obj, ns.get("Gate")).items():
+    for g, gate in gates.items():
         params |= map_gate(gate, sizes, "LSTM", lambda kind, g=g: f"{kind}_{g}")
     return params | output_layer(obj, sizes, set())
 
 
-def map_rtrl(obj, sizes, ns):
+def map_flat(obj, sizes, ns):
+    """A network whose gates' weights are its own attributes, named after the gate: W_z, Wz, z_W, ..."""
     params, taken = {}, set()
     for g in GATES:
         for kind in GATE_PARAMETERS:
             wanted = shape(kind, sizes["D"], sizes["I"])
             found = find_named(obj, rf"^{kind}_?{g}$|^{kind}{g}$|^{g}_?{kind}$", wanted, taken)
-            taken.add(found[0])
-            params[f"{kind}_{g}"] = Slot(obj, *found, wanted)
+            taken.add(found[0].path)
+            params[f"{kind}_{g}"] = Slot(*found, wanted)
     return params | output_layer(obj, sizes, taken)
 
 
-MAPPERS = {"Gate": lambda obj, sizes, ns: map_gate(obj, sizes), "LSTM": map_lstm, "LSTM_RTRL": map_rtrl}
+MAPPERS = {"Gate": lambda obj, sizes, ns: map_gate(obj, sizes), "LSTM": map_lstm, "LSTM_RTRL": map_flat}
 
 
 class Learnt(NamedTuple):
     """What is known of a class once it was built at distinct sizes: where each parameter is, and its vectors."""
-    layout: dict  # interface name -> (attribute, transposed)
+    layout: dict  # interface name -> (path, transposed)
     columns: bool
 
 
@@ -258,15 +255,29 @@ def first_mapped(ns, class_name, sizes, activation):
 
 
 def learn(ns, class_name, sizes, activation):
-    """Build the class once at distinct sizes, where shapes tell every parameter apart (a transposed W, or W and R
-    of the same shape where D = I); note whether its methods want column vectors."""
+    """Build the class once at distinct sizes, where shapes tell every parameter apart but a square R, whose
+    orientation is then found by behaviour (a Gate's from the Gate class); note whether it wants column vectors."""
     cls = ns[class_name]
     distinct = dict(sizes, **LEARNING_SIZES)
-    _, params, args = first_mapped(ns, class_name, distinct, activation)
-    columns = wants_columns(lambda: cls(*args), DEFINITIONS[class_name].protocol, distinct)
+    obj, params, args = first_mapped(ns, class_name, distinct, activation)
+    protocol = DEFINITIONS[class_name].protocol
+    columns = wants_columns(lambda: cls(*args), protocol, distinct)
     if columns:
         breach("columns", class_name)
-    LEARNT[cls] = Learnt({n: (s.attr, s.transposed) for n, s in params.items()}, columns)
+    layout = {n: (s.place.path, s.transposed) for n, s in params.items()}
+    gates = {type(s.place.root) for n, s in params.items() if s.place.root is not obj}
+    if gates:  # an LSTM of Gate objects: R as the Gate class holds it
+        gate_class = gates.pop()
+        if gate_class not in LEARNT:
+            learn(ns, gate_class.__name__, sizes, "tanh")
+        transposed = LEARNT[gate_class].layout["R"][1]
+    else:
+        probe_obj, probe_params, _ = first_mapped(ns, class_name, distinct, activation)
+        transposed = not hears_across(Mapped(probe_obj, probe_params, columns), protocol, distinct)
+    for name in layout:
+        if name.startswith("R"):
+            layout[name] = (layout[name][0], transposed)
+    LEARNT[cls] = Learnt(layout, columns)
 
 
 def construct(ns, class_name, sizes, activation=None):
@@ -276,9 +287,10 @@ def construct(ns, class_name, sizes, activation=None):
     learnt = LEARNT[ns[class_name]]
     obj, params, _ = first_mapped(ns, class_name, sizes, activation)
     for name, slot in params.items():
-        attr, transposed = learnt.layout[name]
-        if np.size(getattr(slot.owner, attr, None)) == np.prod(slot.shape):
-            params[name] = slot._replace(attr=attr, transposed=transposed)
+        path, transposed = learnt.layout[name]
+        place = arrays_of(slot.place.root).get(path)
+        if place is not None and place.read().size == np.prod(slot.shape):
+            params[name] = slot._replace(place=place, transposed=transposed)
     return Mapped(obj, params, learnt.columns)
 
 

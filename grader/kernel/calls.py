@@ -24,6 +24,7 @@ GLOBAL_SIZES = {  # notebook globals a method may read for a size, by the size t
     "I": ("I", "H", "hidden_size", "hidden_dim", "n_hidden", "num_hidden", "n_units", "n_cells"),
 }
 BREACHES = set()  # "kind:where", e.g. "returns:LSTM.forward": what the grader charges as the rubric says
+PRECISION = {"eps": float(np.finfo(float).eps)}  # the coarsest float the student's code answered in, per scenario
 
 
 class AdapterError(Exception):
@@ -32,6 +33,15 @@ class AdapterError(Exception):
 
 def breach(kind, where):
     BREACHES.add(f"{kind}:{where}")
+
+
+def as_float(value):
+    """What student code computed, as float64 numbers for the grader; the precision it was computed in is noted
+    (float32 arithmetic is correct code, judged to its own precision)."""
+    array = np.asarray(value)
+    if array.dtype.kind == "f":
+        PRECISION["eps"] = max(PRECISION["eps"], float(np.finfo(array.dtype).eps))
+    return np.array(array, dtype=float)
 
 
 def positional_params(callable_):
@@ -151,7 +161,7 @@ def sequence_loss(mapped, x, y):
     if isinstance(out, (tuple, list)):
         breach("returns", f"{type(mapped.obj).__name__}.forward")
         out = loss_among(out, y)
-    return float(np.array(out, dtype=float).sum())
+    return float(as_float(out).sum())
 
 
 def step_output(mapped, x_t, y, t, K):
@@ -160,7 +170,7 @@ def step_output(mapped, x_t, y, t, K):
     if isinstance(out, (tuple, list)):
         breach("returns", f"{type(mapped.obj).__name__}.forward")
         out = output_among(out, K)
-    return np.array(out, dtype=float).reshape(-1)
+    return as_float(out).reshape(-1)
 
 
 class GateDriver:
@@ -179,13 +189,13 @@ class GateDriver:
             a = stored_activation(self.m.obj, step, lengths)
         elif isinstance(a, (tuple, list)):
             a = activation_among(a, self.activation)
-        return np.array(a, dtype=float).reshape(-1)
+        return as_float(a).reshape(-1)
 
     def backward(self, grad_a):
         step = len(self.inputs) - 1
         x, h = self.inputs.pop()
         out = call_backward(self.m.obj.backward, grad_a, step, x, h, self.m.columns)
-        return tuple(np.array(v, dtype=float).reshape(-1) for v in out)
+        return tuple(as_float(v).reshape(-1) for v in out)
 
 
 def wants_columns(make, protocol, sizes):
@@ -211,3 +221,30 @@ def wants_columns(make, protocol, sizes):
         except Exception:
             return False
     return not works(False) and works(True)
+
+
+def hears_across(mapped, protocol, sizes):
+    """Whether unit 0 hears unit 1 through R when R's storage [0, 1] is 1 and every other weight 0: true when the
+    student computes R @ h, false for h @ R (R stored transposed). A square R's shape cannot tell the two apart.
+
+    A Gate is given h = e1. A network first gets x(1) = e0 into unit 1 alone (its z gate's W[1, 0]), with input and
+    output gates wide open, then a step of silence; its output reads unit 0 alone. Only R_z is probed."""
+    D, I, K = sizes["D"], sizes["I"], sizes["K"]
+    raw = np.zeros((I, I))
+    raw[0, 1] = 1.0
+    mapped.assign({name: np.zeros(slot.shape) for name, slot in mapped.params.items()})
+    with np.errstate(all="ignore"):
+        if protocol == "module":
+            mapped.params["R"].place.write(raw)
+            a = GateDriver(mapped, ACTIVATIONS["tanh"][0]).forward(np.zeros(D), np.eye(I)[1])
+            return abs(a[0] - a[1]) > 1e-9
+        into_unit_1 = np.zeros((I, D))
+        into_unit_1[1, 0] = 1.0
+        mapped.assign({"W_z": into_unit_1, "b_i": np.full(I, 5.0), "b_o": np.full(I, 5.0), "W_y": np.eye(K, I)})
+        mapped.params["R_z"].place.write(raw)
+        x = np.stack([np.eye(D)[0], np.zeros(D)])
+        if protocol == "sequence":
+            return abs(sequence_loss(mapped, x, np.ones(K)) - np.log(2.0)) > 1e-9
+        mapped.obj.reset()
+        step_output(mapped, x[0], None, 0, K)
+        return abs(step_output(mapped, x[1], None, 1, K)[0] - 0.5) > 1e-9

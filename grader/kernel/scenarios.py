@@ -6,20 +6,23 @@ student's code through the adapter and returns a dict of raw numbers, keyed as t
 notebook's size globals hold the scenario's sizes (calls.notebook_sizes). Nothing here judges: every comparison
 happens in the grading process.
 """
-import inspect
 import itertools
 import random
+from collections.abc import Iterator
 
 import numpy as np
 
 from .adapter import construct, notebook_globals_read
-from .calls import ACTIVATIONS, BREACHES, GateDriver, notebook_sizes, sequence_loss, step_output
+from .calls import ACTIVATIONS, BREACHES, PRECISION, GateDriver, notebook_sizes, sequence_loss, step_output
 from .table import DEFINITIONS
 
 
 def answer(scenario, ns, kwargs):
-    """What the grader receives: the scenario's numbers and every breach of the template noted so far."""
-    return globals()[scenario](ns, **kwargs) | {"breaches": sorted(BREACHES)}
+    """What the grader receives: the scenario's numbers, the precision the student's code answered in, and every
+    breach of the template noted so far."""
+    PRECISION["eps"] = float(np.finfo(float).eps)
+    result = globals()[scenario](ns, **kwargs)
+    return result | {"precision": PRECISION["eps"], "breaches": sorted(BREACHES)}
 
 
 def build(ns, class_name, D, I, K=1, T=5, activation="tanh"):
@@ -209,15 +212,17 @@ def train(ns, class_name, D, I, params, xs, ys, batch, eta, test_xs, test_ys):
 # ---------------------------------------------------------------- the data
 
 def data_samples(ns, T, n, seed):
-    """n samples of the student's generate_data(T) after np.random.seed(seed), each copied as it comes (a generator
-    may refill and yield the same arrays); generate_data is called again whenever what it returned runs out."""
+    """n samples of the student's generate_data(T) after seeding np.random and random, each copied as it comes (a
+    generator may refill and yield the same arrays); generate_data is called again whenever what it returned runs
+    out. A generator, or an iterator of a class of its own, keeps to the protocol; a list does not."""
     np.random.seed(seed)
+    random.seed(seed)
     pairs, shapes_ok, calls, is_generator = [], True, 0, None
     with notebook_sizes(ns, T=T):
         while len(pairs) < n and calls < n:
             source = ns["generate_data"](T)
             calls += 1
-            is_generator = inspect.isgenerator(source) if is_generator is None else is_generator
+            is_generator = isinstance(source, Iterator) if is_generator is None else is_generator
             drawn = 0
             for x, y in itertools.islice(iter(source), n - len(pairs)):
                 shapes_ok = shapes_ok and np.shape(x) == (T, 1) and np.shape(y) == (1,)

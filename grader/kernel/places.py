@@ -1,0 +1,77 @@
+"""Where a student keeps a parameter or its gradient: an attribute of an object, or an entry of a dict or list that
+the object holds (`self.params["W"]`, `self.weights[0]`), one level down.
+
+The adapter looks for the interface's parameters among an object's places, and for each one's gradient buffer
+among the places named like a gradient of it: dW, grad_W, nabla_W_L, g_W, W_grad, dL_dW, or the same key in a
+sibling container named like gradients (`self.grads["W"]` beside `self.params["W"]`).
+"""
+import re
+from typing import NamedTuple
+
+import numpy as np
+
+GRADIENT_NAME = r"^(d|grad|nabla|g_|delta)_?{name}(_?l)?$|^{name}_?grad$|^dl_?d_?{name}$"  # {name}: the parameter's
+GRADIENT_LIKE = r"^(d|grad|nabla|g_|delta)_?.|_grad$|^dl_?d"  # any gradient's name, left out of the parameters
+GRADIENT_CONTAINER = r"^(d|g|grads?|gradients?|nablas?|deltas?)(_?(params|weights|w))?$|grad"
+MAX_LIST = 16
+
+
+class Place(NamedTuple):
+    """One value in a student's object."""
+    root: object  # the object whose places these are (a Gate, an LSTM)
+    owner: object  # the object, or the dict or list that holds the value
+    key: object  # the attribute's name, the dict's key or the list's index
+    container: str | None  # the attribute that holds the dict or list; None for an attribute itself
+
+    @property
+    def name(self):
+        """What names are matched against: the attribute's name, or the entry's key."""
+        return str(self.key)
+
+    @property
+    def path(self):
+        """Where the value is, as the student would write it after `self.`."""
+        return self.name if self.container is None else f"{self.container}[{self.key!r}]"
+
+    def read(self):
+        return getattr(self.owner, self.key) if self.container is None else self.owner[self.key]
+
+    def write(self, value):
+        if self.container is None:
+            setattr(self.owner, self.key, value)
+        else:
+            self.owner[self.key] = value
+
+
+def places(root):
+    """Every attribute of `root`, and every entry of the dicts and lists among them."""
+    found = []
+    for attribute, value in vars(root).items():
+        found.append(Place(root, root, attribute, None))
+        short_list = isinstance(value, list) and len(value) <= MAX_LIST  # a few parameters, not a step-by-step record
+        entries = value.items() if isinstance(value, dict) else enumerate(value) if short_list else ()
+        found += [Place(root, value, key, attribute) for key, _ in entries]
+    return found
+
+
+def arrays_of(root):
+    """{path: place} of the numpy arrays among `root`'s places."""
+    return {p.path: p for p in places(root) if isinstance(p.read(), np.ndarray)}
+
+
+def is_gradient(place):
+    return bool(re.search(GRADIENT_LIKE, place.name, re.I)) or (
+        place.container is not None and bool(re.search(GRADIENT_CONTAINER, place.container, re.I)))
+
+
+def gradient_of(place):
+    """The place of the gradient buffer belonging to the parameter at `place`, or None where none is recognisable."""
+    pattern = GRADIENT_NAME.format(name=re.escape(place.name))
+    for other in places(place.root):
+        same_container = other.container == place.container and other.owner is place.owner
+        if same_container and other.key != place.key and re.match(pattern, other.name, re.I):
+            return other
+        if (place.container is not None and other.container not in (None, place.container)
+                and other.key == place.key and re.search(GRADIENT_CONTAINER, other.container, re.I)):
+            return other
+    return None
