@@ -23,11 +23,17 @@ def excerpt(source: str, limit: int = 60) -> str:
 @dataclass(eq=False)
 class GradingError(Exception):
     """Base class: something in the submission kept the grader from checking it. Each kind is a dataclass whose fields
-    are what a person needs to see; they pickle, so errors cross process boundaries unchanged."""
+    are what a person needs to see, and whose `template` makes of them one plain sentence for the student: what is
+    wrong and what to do. They pickle, so errors cross process boundaries unchanged."""
+
+    template = "The grader could not check this part of your notebook."
 
     def sentence(self) -> str:
-        """One plain sentence for the student: what is wrong and what to do."""
-        return "The grader could not check this part of your notebook."
+        return self.template.format(**{f.name: getattr(self, f.name) for f in fields(self)}, **self.wording())
+
+    def wording(self) -> dict:
+        """Pieces of the sentence that depend on the fields (none by default)."""
+        return {}
 
     def __str__(self) -> str:
         return self.sentence()
@@ -42,12 +48,8 @@ class NotANotebook(GradingError):
 
     path: str
     reason: str
-
-    def sentence(self) -> str:
-        return (
-            f"The file {self.path} could not be read as a Jupyter notebook ({self.reason}); "
-            "submit the .ipynb file saved from Jupyter."
-        )
+    template = ("The file {path} could not be read as a Jupyter notebook ({reason}); submit the .ipynb file saved from "
+                "Jupyter.")
 
 
 @dataclass(eq=False)
@@ -57,14 +59,12 @@ class KernelDied(GradingError):
 
     what: str
     recovered: bool
+    template = ("Python stopped while the grader was {what}, {then}; look for os._exit/exit calls, crashes in native "
+                "code, very large memory use, or an endless loop that swallows KeyboardInterrupt.")
 
-    def sentence(self) -> str:
-        then = ("the grader started it again and re-ran your notebook for the checks that follow"
-                if self.recovered else "so the grader could not go on with your code")
-        return (
-            f"Python stopped while the grader was {self.what}, {then}; look for os._exit/exit calls, crashes in "
-            "native code, very large memory use, or an endless loop that swallows KeyboardInterrupt."
-        )
+    def wording(self) -> dict:
+        return {"then": "the grader started it again and re-ran your notebook for the checks that follow"
+                if self.recovered else "so the grader could not go on with your code"}
 
 
 @dataclass(eq=False)
@@ -73,12 +73,8 @@ class CallTimeout(GradingError):
 
     seconds: float
     what: str
-
-    def sentence(self) -> str:
-        return (
-            f"Your code did not finish within {self.seconds:g} s while the grader was {self.what}; "
-            "look for an endless loop or a much slower computation than needed."
-        )
+    template = ("Your code did not finish within {seconds:g} s while the grader was {what}; look for an endless loop "
+                "or a much slower computation than needed.")
 
 
 @dataclass(eq=False)
@@ -88,10 +84,10 @@ class StudentCodeError(GradingError):
     ename: str
     evalue: str
     what: str
+    template = "Your code raised {message} while the grader was {what}; fix it and run your notebook again."
 
-    def sentence(self) -> str:
-        message = one_line(f"{self.ename}: {self.evalue}" if self.evalue else self.ename)
-        return f"Your code raised {message} while the grader was {self.what}; fix it and run your notebook again."
+    def wording(self) -> dict:
+        return {"message": one_line(f"{self.ename}: {self.evalue}" if self.evalue else self.ename)}
 
 
 @dataclass(eq=False)
@@ -99,9 +95,5 @@ class NoResult(GradingError):
     """A call into the kernel finished but sent back nothing the grader could read."""
 
     what: str
-
-    def sentence(self) -> str:
-        return (
-            f"The grader got no readable result while it was {self.what}; make sure your notebook does not "
-            "replace or redirect Python, IPython or numpy machinery (display, json, numpy functions)."
-        )
+    template = ("The grader got no readable result while it was {what}; make sure your notebook does not replace or "
+                "redirect Python, IPython or numpy machinery (display, json, numpy functions).")

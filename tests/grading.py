@@ -13,6 +13,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "reference" / "solution.ipynb"
 TEMPLATE = ROOT / "reference" / "template.ipynb"
 FAST_CHECKS = [c for c in CHECKS if not c.id.endswith(".training")]
+ASCENT_IN_GATES = """
+def update(self, eta):
+    self.W += eta * self.dW
+    self.R += eta * self.dR
+    self.b += eta * self.db
+Gate.update = update
+"""  # a later cell with one bug: its notebook's grade shows whether anything else changes it
 
 
 def solution_code(with_experiments=False):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from grading import ASCENT_IN_GATES, ROOT, solution_code, with_cells, write
 
 from grader import sandbox
 from grader.batch import grade_all
@@ -19,25 +20,16 @@ from grader.checks import CHECKS
 from grader.pipeline import grade_notebook
 from grader.report import as_json, comparable
 
-from grading import ROOT, solution_code, with_cells, write
-
 pytestmark = pytest.mark.skipif(not sandbox.protection().namespaces or os.geteuid() != 0,
                                 reason="the grading-level attacks are run as CI runs them: as root, with bubblewrap")
 
-ASCENT = """
-def update(self, eta):
-    self.W += eta * self.dW
-    self.R += eta * self.dR
-    self.b += eta * self.db
-Gate.update = update
-"""
 CHOSEN = [c for c in CHECKS if c.id in ("gate.forward", "gate.update", "lstm.loss", "rtrl.outputs")]
 MARK = secrets.token_hex(6)  # in every path an attack writes and every process it leaves, to look for them after
 
 
 def graded(tmp_path, *cells):
     (tmp_path / "course").mkdir(parents=True, exist_ok=True)
-    notebook = write(with_cells(solution_code(), ASCENT, *cells), tmp_path / "course" / "student.ipynb")
+    notebook = write(with_cells(solution_code(), ASCENT_IN_GATES, *cells), tmp_path / "course" / "student.ipynb")
     return comparable(as_json(grade_notebook(notebook, checks=CHOSEN)))
 
 

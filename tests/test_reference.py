@@ -4,15 +4,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
-
-from reference.finite_differences import numeric_gradient, relative_error
-from reference import (
-    LSTM, LSTM_RTRL, NOISE_VARIANCE, Gate, generate_data, sigmoid, sigmoid_derivative, softsign,
-    softsign_derivative, tanh, tanh_derivative,
-)
-from reference import batched
-from reference.rtrl import PARAMS
 from strategies import problems, seeds, sizes
+
+from reference import (
+    LSTM,
+    LSTM_RTRL,
+    NOISE_VARIANCE,
+    Gate,
+    batched,
+    generate_data,
+    sigmoid,
+    sigmoid_derivative,
+    softsign,
+    softsign_derivative,
+    tanh,
+    tanh_derivative,
+)
+from reference.finite_differences import numeric_gradient, relative_error
+from reference.rtrl import PARAMS
 
 ACTIVATIONS = {
     "tanh": (tanh, tanh_derivative),
@@ -37,6 +46,14 @@ def scramble(model, rng, scale):
     """Replace every parameter by uniform draws in [-scale, scale], in place."""
     for _, array, _ in parameters(model):
         array[...] = rng.uniform(-scale, scale, size=array.shape)
+
+
+def scrambled(cls, problem):
+    """A network of `cls` at the problem's sizes, every parameter drawn at its scale, zero gradients; and x, y."""
+    model = cls(problem["D"], problem["I"], rng=problem["rng"])
+    scramble(model, problem["rng"], problem["scale"])
+    model.zero_grad()
+    return model, problem["x"], problem["y"]
 
 
 def run_rtrl(model, x, y):
@@ -103,11 +120,7 @@ def test_gate_backward_accumulates_and_zero_grad_resets():
 @given(problem=problems())
 @settings(max_examples=25)
 def test_lstm_bptt_gradients_match_finite_differences(problem):
-    rng = problem["rng"]
-    model = LSTM(problem["D"], problem["I"], rng=rng)
-    scramble(model, rng, problem["scale"])
-    x, y = problem["x"], problem["y"]
-    model.zero_grad()
+    model, x, y = scrambled(LSTM, problem)
     model.forward(x, y)
     model.backward()
     for name, array, grad in parameters(model):
@@ -188,12 +201,8 @@ def recorded_trajectory(model, x):
 @given(problem=problems())
 @settings(max_examples=25)
 def test_rtrl_gradient_is_the_frozen_h_networks_gradient(problem):
-    rng = problem["rng"]
-    model = LSTM_RTRL(problem["D"], problem["I"], rng=rng)
-    scramble(model, rng, problem["scale"])
-    x, y = problem["x"], problem["y"]
+    model, x, y = scrambled(LSTM_RTRL, problem)
     h_recorded = recorded_trajectory(model, x)
-    model.zero_grad()
     loss = run_rtrl(model, x, y)
     assert loss == pytest.approx(frozen_h_loss(model, x, y, h_recorded), rel=1e-12)
     for name, array, grad in parameters(model):

@@ -132,8 +132,7 @@ def accumulate(ctx):
 
 @check("lstm.zero_grad", 6, 2, "LSTM", "zero_grad resets every gradient buffer of a network that holds gradients")
 def zero_grad(ctx):
-    params, _, _, got, _ = scenario(ctx, dict(D=2, I=3, T=5, scale=1.0, seed=14))
-    return require_reset("LSTM", params, got, NETWORK_PARAMETERS)
+    return check_zero_grad(ctx, "LSTM", seed=14)
 
 
 @check("lstm.update", 6, 3, "LSTM", "update(η) moves every parameter by -η times its gradient")
@@ -141,8 +140,20 @@ def update(ctx):
     return check_update(ctx, "LSTM", seed=13)
 
 
-def check_update(ctx, what, seed):
-    """The body of lstm.update and rtrl.update: one update after a scenario's accumulated gradient."""
-    params, _, _, got, want = scenario(ctx, dict(D=2, I=3, T=5, scale=1.0, seed=seed), what)
-    require_descent(what, params, got, want["grads"], NETWORK_PARAMETERS)
+def small_run(ctx, class_name, seed):
+    """(weights, the student's run, the reference's) of a network on one small problem."""
+    params, _, _, got, want = scenario(ctx, dict(D=2, I=3, T=5, scale=1.0, seed=seed), class_name)
+    return params, got, want
+
+
+def check_update(ctx, class_name, seed):
+    """The body of lstm.update and rtrl.update: one update after an accumulated gradient."""
+    params, got, want = small_run(ctx, class_name, seed)
+    require_descent(class_name, params, got, want["grads"], NETWORK_PARAMETERS)
     return "update descends"
+
+
+def check_zero_grad(ctx, class_name, seed):
+    """The body of lstm.zero_grad and rtrl.zero_grad."""
+    params, got, _ = small_run(ctx, class_name, seed)
+    return require_reset(class_name, params, got, NETWORK_PARAMETERS)

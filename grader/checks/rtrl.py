@@ -5,8 +5,8 @@ from reference.assignment import NETWORK_PARAMETERS, spelled
 
 from .. import expected
 from ..diagnose import likely_cause, matching, network_variants, rtrl_output_variants
-from .common import describe, mismatched, problems, require_close, require_reset, student_gradients, tolerance
-from .lstm import check_network_init, check_update, require_independent_sequences
+from .common import describe, mismatched, problems, require_close, student_gradients, tolerance
+from .lstm import check_network_init, check_update, check_zero_grad, require_independent_sequences
 from .lstm import scenario as network_scenario
 from .registry import Failed, check, for_all
 
@@ -27,8 +27,7 @@ def reset(ctx):
 
 @check("rtrl.zero_grad", 9, 1, "LSTM_RTRL", "zero_grad resets every gradient buffer of a network that holds gradients")
 def zero_grad(ctx):
-    params, _, _, got, _ = scenario(ctx, dict(D=2, I=3, T=5, scale=1.0, seed=23))
-    return require_reset("LSTM_RTRL", params, got, NETWORK_PARAMETERS)
+    return check_zero_grad(ctx, "LSTM_RTRL", seed=23)
 
 
 @check("rtrl.update", 9, 2, "LSTM_RTRL", "update(η) moves every parameter by -η times its gradient")
