@@ -14,7 +14,7 @@ from . import errors
 from .batch import grade_all, notebooks_in
 from .execute import Limits
 from .pipeline import grade_notebook
-from .report import as_text, write_json
+from .report import as_text, rubric, write_json
 
 DEFAULT_OUT = "grades"
 
@@ -37,7 +37,7 @@ def positive(kind):
 
 def parser():
     parser = Parser(prog="grade", description="Grade LSTM assignment notebooks.")
-    parser.add_argument("notebooks", nargs="+", metavar="NOTEBOOK",
+    parser.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
                         help="a notebook; several, or a folder: each graded in its own process (see --out)")
     parser.add_argument("--json", metavar="FILE", help="one notebook: also write the result as JSON")
     parser.add_argument("--out", metavar="DIR", help="several notebooks (or one, with this option): where NAME.json, "
@@ -51,11 +51,17 @@ def parser():
                         help="kernel memory limit, GiB")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="for debugging: run the notebook's kernel as yourself, with resource limits only")
+    parser.add_argument("--rubric", action="store_true", help="print what every check proves and is worth, and stop")
     return parser
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    if args.rubric:
+        print(rubric())
+        return 0
+    if not args.notebooks:
+        return refuse("grade: give a notebook, several, or a folder of them; see grade --help.")
     # A terminated grader still leaves through the sessions' __exit__, which ends the kernel and its children.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,

@@ -5,8 +5,10 @@ on one line, so that the cause is read before the two dozen checks it explains."
 import json
 from dataclasses import asdict
 
-from reference.assignment import BY_NUMBER
+from reference.assignment import BY_NUMBER, CODE_EXERCISES
 
+from .checks import CHECKS
+from .checks.registry import BREACHES
 from .locate import WrittenAnswer
 
 
@@ -96,4 +98,19 @@ def as_text(report) -> str:
         lines += ["", "While running your notebook:"] + [f"  {e}" for e in others]
     if report.notes:
         lines += ["", "Notes:"] + [f"  {n}" for n in report.notes]
+    return "\n".join(lines)
+
+
+def rubric() -> str:
+    """The rubric as the grader applies it: every exercise's checks with their points and what passing shows, and
+    what each breach of the template costs. The registry is its only source."""
+    lines = []
+    for exercise in CODE_EXERCISES:
+        checks = [c for c in CHECKS if c.exercise == exercise]
+        lines.append(f"Exercise {exercise} ({BY_NUMBER[exercise].title}): {sum(c.points for c in checks):g} points")
+        lines += [f"  {c.id} ({c.points:g}): {c.proves}" for c in checks]
+    lines += ["", "Breaches of the template (the code is graded as usual, and each costs once, in the exercise that "
+                  "defines the code at fault):"]
+    lines += [f"  {kind} (−{breach.points:g}): {breach.sentence.format(where='…', names='…')}"
+              for kind, breach in BREACHES.items()]
     return "\n".join(lines)

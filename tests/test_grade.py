@@ -12,6 +12,8 @@ import psutil
 import pytest
 from grading import ASCENT_IN_GATES, FAST_CHECKS, SOLUTION, TEMPLATE, solution_code, with_cells, write
 
+from grader.checks import CHECKS
+from grader.checks.registry import BREACHES
 from grader.cli import main
 from grader.pipeline import grade_notebook
 from grader.report import as_json, as_text, comparable
@@ -193,3 +195,10 @@ def test_a_module_beside_the_notebook_is_not_graded_with_it_and_the_report_says_
         "code cell 1 (In [1]), line 2 `from helpers import sigmoid`: ModuleNotFoundError: No module named 'helpers'; "
         "only the notebook is graded, so `helpers` beside it cannot be imported: put the code your notebook uses "
         "from it into the notebook")
+
+
+def test_the_rubric_is_the_registry(capsys):
+    assert main(["--rubric"]) == 0
+    rubric = capsys.readouterr().out
+    assert all(f"{c.id} ({c.points:g}): {c.proves}" in rubric for c in CHECKS)
+    assert sum(c.points for c in CHECKS) == 100 and all(f"{kind} (−" in rubric for kind in BREACHES)
