@@ -117,6 +117,9 @@ def out_mistake(folder):
 def grade_single(args, limits):
     try:
         report = grade_notebook(args.notebooks[0], limits)
+    except errors.KernelStartFailed as error:  # the grader's own failure: exit status 1, as for a crash of ours
+        print(error.sentence(), file=sys.stderr)
+        return 1
     except errors.GradingError as error:
         return refuse(error.sentence())
     print(as_text(report))

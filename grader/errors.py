@@ -97,3 +97,13 @@ class NoResult(GradingError):
     what: str
     template = ("The grader got no readable result while it was {what}; make sure your notebook does not replace or "
                 "redirect Python, IPython or numpy machinery (display, json, numpy functions).")
+
+
+@dataclass(eq=False)
+class KernelStartFailed(GradingError):
+    """The grader could not start a kernel for the notebook: the grader's environment, never the notebook's fault."""
+
+    reason: str
+    template = ("The grader could not start Python for your notebook ({reason}); this is a problem of the grader, not "
+                "of your notebook: tell your instructor.")
+

@@ -42,7 +42,7 @@ from jupyter_core.utils import ensure_async, run_sync
 
 from . import kernel, sandbox
 from .client import Client, Execution
-from .errors import CallTimeout, KernelDied, NoResult, StudentCodeError, excerpt
+from .errors import CallTimeout, GradingError, KernelDied, KernelStartFailed, NoResult, StudentCodeError, excerpt, one_line
 from .kernel import codec
 from .processes import kill_token_holders
 
@@ -94,8 +94,10 @@ class KernelSession:
             nbformat.write(self.nb, os.path.join(workdir, "notebook.ipynb"))
             self._client = Client(self.token, self.limits.output_chars)
             run_sync(self._async_start)(workdir)
-        except BaseException:
+        except BaseException as error:
             self.__exit__(None, None, None)
+            if isinstance(error, Exception) and not isinstance(error, GradingError):
+                raise KernelStartFailed(one_line(f"{type(error).__name__}: {error}", 200)) from error
             raise
         return self
 

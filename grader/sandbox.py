@@ -58,6 +58,9 @@ NAMESPACES = ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc/ld.so.cache", "/etc/localtime", "/etc/fonts")
 # --unsetenv: ipykernel would take the sandbox's init (its parent, PID 1) for a dead parent and exit.
 BWRAP_OPTIONS = ("--die-with-parent", "--unsetenv", "JPY_PARENT_PID", "--proc", "/proc", "--dev", "/dev")
+# The grader's own interpreter (a bare `python` would be looked up in PATH), as an absolute path without "..": the
+# sandbox holds the Python installation, not the folder the grader was started from.
+INTERPRETER = os.path.abspath(sys.executable)
 SETPRIV_OPTIONS = ("--clear-groups", "--no-new-privs", "--bounding-set=-all")  # no setuid program can raise it again
 
 
@@ -153,7 +156,7 @@ def apply(launch: KernelLaunch, km: KernelManager) -> None:
     if launch.protection.uid is not None:
         os.chown(launch.connection_file, launch.protection.uid, launch.protection.uid)
     spec = km.kernel_spec
-    spec.argv = [*launch.prefix, sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    spec.argv = [*launch.prefix, INTERPRETER, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     spec.interrupt_mode = "message"  # the kernel interrupts itself; SIGINT to its process group would kill bwrap
 
 
@@ -170,7 +173,7 @@ def _give(workdir: str, uid: int | None) -> tuple[str, ...]:
 def _bwrap(workdir: str, connection_file: str, user_namespace: bool) -> list[str]:
     """bubblewrap's arguments: namespaces, and a filesystem view where only ``workdir`` is writable."""
     args = ["bwrap", *NAMESPACES, *(["--unshare-user"] if user_namespace else []), *BWRAP_OPTIONS]
-    pythons = sorted({sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix})
+    pythons = sorted({os.path.abspath(p) for p in (sys.base_prefix, sys.prefix, sys.exec_prefix, sys.base_exec_prefix)})
     sites = _site_dirs()
     args += _folders_above((*SYSTEM_PATHS, *pythons, *sites, workdir))
     for path in SYSTEM_PATHS:

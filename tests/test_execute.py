@@ -8,12 +8,15 @@ import threading
 import time
 from dataclasses import replace
 
+import nbformat
 import numpy as np
 import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader.errors import CallTimeout, KernelDied, NoResult, NotANotebook, StudentCodeError
+from grader import sandbox
+from grader.cli import main
+from grader.errors import CallTimeout, KernelDied, KernelStartFailed, NoResult, NotANotebook, StudentCodeError
 from grader.execute import TOKEN_VARIABLE, KernelSession, Limits
 from grader.output import LEFT_OUT
 
@@ -380,3 +383,14 @@ def test_errors_say_one_sentence_and_pickle():
         assert sentence == error.sentence() and "\n" not in sentence and sentence.endswith(".")
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is type(error) and str(copy) == sentence
+
+
+def test_a_kernel_that_cannot_start_is_the_graders_failure_in_one_sentence(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(sandbox, "INTERPRETER", str(tmp_path / "no-python"))
+    with pytest.raises(KernelStartFailed) as failed:
+        run(notebook("print(1)"))
+    assert "not of your notebook" in failed.value.sentence() and "\n" not in failed.value.sentence()
+    notebook_path = tmp_path / "student.ipynb"
+    nbformat.write(notebook("print(1)"), notebook_path)
+    assert main([str(notebook_path)]) == 1
+    assert "tell your instructor" in capsys.readouterr().err
