@@ -4,6 +4,7 @@ ratios, and each check's own seconds in the last sandboxed grading.
 
 Usage: python bench/grade_overhead.py [NOTEBOOK] [--repeat N] (default: the solution notebook, 3 repetitions).
 """
+
 import argparse
 import statistics
 import time
@@ -18,8 +19,9 @@ from grader.pipeline import grade_notebook
 
 def bare_execution(path):
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, kernel_name="python3", timeout=600,
-                   resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    NotebookClient(
+        notebook, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(Path(path).parent)}}
+    ).execute()
 
 
 def timed(run):
@@ -33,9 +35,11 @@ def main(argv=None):
     parser.add_argument("notebook", nargs="?", default="reference/solution.ipynb")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    ways = {"bare nbclient execution": lambda: bare_execution(args.notebook),
-            "grade, sandboxed": lambda: grade_notebook(args.notebook),
-            "grade, --no-sandbox": lambda: grade_notebook(args.notebook, Limits(sandbox=False))}
+    ways = {
+        "bare nbclient execution": lambda: bare_execution(args.notebook),
+        "grade, sandboxed": lambda: grade_notebook(args.notebook),
+        "grade, --no-sandbox": lambda: grade_notebook(args.notebook, Limits(sandbox=False)),
+    }
     seconds, results = {name: [] for name in ways}, {}
     for _ in range(args.repeat):
         for name, run in ways.items():

@@ -11,6 +11,7 @@ Usage: python bench/grader_accuracy.py [NAME ...] [--runs N] [--workers N] [--sa
 JSON saved earlier instead of grading, --against compares the first run with JSON another version of the grader
 saved, to show a change that must not change behaviour did not).
 """
+
 import argparse
 import json
 import sys
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "submissions"))  # also reaches the spawned workers, which inherit sys.path
 
 import expectations  # noqa: E402
+
 from grader.report import comparable  # noqa: E402
 
 DIAGNOSIS_CATEGORY = "diagnosis"
@@ -59,8 +61,10 @@ def report(names, results, seconds, total, against=None):
     wrong_place = [n for n, m in misses.items() if any(not line.startswith(DIAGNOSIS_CATEGORY) for line in m)]
     wrong_words = [n for n, m in misses.items() if m and n not in wrong_place]
     caught = [n for n, m in misses.items() if not m]
-    print(f"caught: {len(caught)}/{len(bugs)} bugs ({len(bugs) - len(wrong_place)}/{len(bugs)} in the right "
-          f"exercises, {len(wrong_words)} of those without the expected diagnosis)")
+    print(
+        f"caught: {len(caught)}/{len(bugs)} bugs ({len(bugs) - len(wrong_place)}/{len(bugs)} in the right "
+        f"exercises, {len(wrong_words)} of those without the expected diagnosis)"
+    )
     for name in bugs:
         if misses[name]:
             print(f"  MISS {name}: {expectations.expected(name)['description']}")
@@ -88,13 +92,15 @@ def report(names, results, seconds, total, against=None):
 
     if len(results) > 1:
         print(f"\n== grades that differ between the {len(results)} runs (must be 0)")
-        differ = [n for n in names
-                  if any(comparable(results[r][n]) != comparable(first[n]) for r in results)]
+        differ = [n for n in names if any(comparable(results[r][n]) != comparable(first[n]) for r in results)]
         print(f"{len(differ)} of {len(names)}")
         for name in differ:
             print(f"  {name}: " + "; ".join(differences(first[name], results[r][name]) for r in results if r))
-        printed = [n for n in names if n not in differ and any(results[r][n] .get("printed") != first[n].get("printed")
-                                                                for r in results)]
+        printed = [
+            n
+            for n in names
+            if n not in differ and any(results[r][n].get("printed") != first[n].get("printed") for r in results)
+        ]
         if printed:
             print(f"(the student's own printed output differs for {len(printed)}, e.g. their timings: not a grade)")
 
@@ -106,9 +112,11 @@ def report(names, results, seconds, total, against=None):
             print(f"  {name}: {differences(against[name], first[name])}")
 
     print("\n== time")
-    print(f"total {total:.0f} s for {len(results)} x {len(names)} gradings; per notebook (first run): "
-          f"median {sorted(seconds.values())[len(seconds) // 2]:.0f} s, max {max(seconds.values()):.0f} s "
-          f"({max(seconds, key=seconds.get)})")
+    print(
+        f"total {total:.0f} s for {len(results)} x {len(names)} gradings; per notebook (first run): "
+        f"median {sorted(seconds.values())[len(seconds) // 2]:.0f} s, max {max(seconds.values()):.0f} s "
+        f"({max(seconds, key=seconds.get)})"
+    )
     return len(short) == 0 and (len(results) == 1 or not differ)
 
 

@@ -9,6 +9,7 @@ slopes over the --fit ranges: numpy's per-call overhead dominates the small size
 timed too, beyond the assignment's sizes, to show the asymptotic slope. Under the LSTM learning method
 RTRL needs O(I(D+I)) per step, so about 2; full RTRL would need O(I^4) per step and O(I^3) numbers.
 """
+
 import argparse
 import os
 import sys
@@ -107,13 +108,24 @@ def run(sizes, input_modes, repeats, target_seconds, fit_ranges):
             measured["rtrl_y"].append(ry_min)
             measured["bptt"].append(b_min)
             measured["rtrl_bytes"].append(nbytes)
-            rows.append([mode, I, D, f"{r_min * 1e6:.1f} / {r_med * 1e6:.1f}",
-                         f"{ry_min * 1e6:.1f} / {ry_med * 1e6:.1f}", f"{b_min * 1e6:.1f} / {b_med * 1e6:.1f}",
-                         nbytes, bptt_bytes])
+            rows.append(
+                [
+                    mode,
+                    I,
+                    D,
+                    f"{r_min * 1e6:.1f} / {r_med * 1e6:.1f}",
+                    f"{ry_min * 1e6:.1f} / {ry_med * 1e6:.1f}",
+                    f"{b_min * 1e6:.1f} / {b_med * 1e6:.1f}",
+                    nbytes,
+                    bptt_bytes,
+                ]
+            )
             print(" | ".join(str(c) for c in rows[-1]), flush=True)
         for lo, hi in fit_ranges:
-            fits.append([mode, f"{lo}..{hi}"] + [f"{fit_exponent(sizes, measured[k], lo, hi):.2f}"
-                                                 for k in ("rtrl", "rtrl_y", "bptt", "rtrl_bytes")])
+            fits.append(
+                [mode, f"{lo}..{hi}"]
+                + [f"{fit_exponent(sizes, measured[k], lo, hi):.2f}" for k in ("rtrl", "rtrl_y", "bptt", "rtrl_bytes")]
+            )
     return rows, fits
 
 
@@ -128,25 +140,49 @@ def main(argv=None):
     parser.add_argument("--inputs", nargs="+", choices=["D=1", "D=I"], default=["D=1", "D=I"])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=0.03, help="target duration of one repeat")
-    parser.add_argument("--fit", type=int, nargs=2, action="append", metavar=("LO", "HI"),
-                        help="fit exponents over LO <= I <= HI (repeatable; default 64..256 and 256..1024)")
+    parser.add_argument(
+        "--fit",
+        type=int,
+        nargs=2,
+        action="append",
+        metavar=("LO", "HI"),
+        help="fit exponents over LO <= I <= HI (repeatable; default 64..256 and 256..1024)",
+    )
     parser.add_argument("--out", default="out", help="directory for rtrl_cost.md ('' for none)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     fit_ranges = args.fit or [(64, 256), (256, 1024)]
     rows, fits = run(args.sizes, args.inputs, args.repeats, args.seconds, fit_ranges)
-    header = ["input", "I", "D", "RTRL step µs (min / median)", "RTRL step with target µs", "BPTT µs per step",
-              "RTRL sensitivity bytes", "BPTT bytes stored per step"]
-    fit_header = ["input", "fitted over I", "RTRL time exponent", "RTRL+target time exponent", "BPTT time exponent",
-                  "RTRL buffer exponent"]
-    text = (f"# RTRL (LSTM learning method) vs BPTT cost per time step\n\n"
-            f"Per-sequence reference classes, one thread; BPTT = (LSTM.forward + LSTM.backward) / T at T = "
-            f"{BPTT_T}. Times in µs per time step, minimum / median over {args.repeats} repeats. Exponents: log-log "
-            f"least squares over the ranges shown. Expected about 2 under the LSTM learning method (O(I(D+I)) "
-            f"per step); full RTRL would be 4 (time) and 3 (buffers). Below a few hundred cells numpy's per-call "
-            f"overhead (tens of µs per step) dominates and flattens the slope.\n\n"
-            + markdown_table(header, rows) + "\n\n" + markdown_table(fit_header, fits)
-            + f"\n\n(total benchmark time {time.perf_counter() - start:.0f} s)\n")
+    header = [
+        "input",
+        "I",
+        "D",
+        "RTRL step µs (min / median)",
+        "RTRL step with target µs",
+        "BPTT µs per step",
+        "RTRL sensitivity bytes",
+        "BPTT bytes stored per step",
+    ]
+    fit_header = [
+        "input",
+        "fitted over I",
+        "RTRL time exponent",
+        "RTRL+target time exponent",
+        "BPTT time exponent",
+        "RTRL buffer exponent",
+    ]
+    text = (
+        f"# RTRL (LSTM learning method) vs BPTT cost per time step\n\n"
+        f"Per-sequence reference classes, one thread; BPTT = (LSTM.forward + LSTM.backward) / T at T = "
+        f"{BPTT_T}. Times in µs per time step, minimum / median over {args.repeats} repeats. Exponents: log-log "
+        f"least squares over the ranges shown. Expected about 2 under the LSTM learning method (O(I(D+I)) "
+        f"per step); full RTRL would be 4 (time) and 3 (buffers). Below a few hundred cells numpy's per-call "
+        f"overhead (tens of µs per step) dominates and flattens the slope.\n\n"
+        + markdown_table(header, rows)
+        + "\n\n"
+        + markdown_table(fit_header, fits)
+        + f"\n\n(total benchmark time {time.perf_counter() - start:.0f} s)\n"
+    )
     print("\n" + text)
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)

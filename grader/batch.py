@@ -6,6 +6,7 @@ notebook gets the same grade in a batch as alone. What the batch adds: the noteb
 per-notebook files in the output folder (NAME.json, and NAME.txt with the report a student reads), `summary.csv`,
 and a bound on each grading's wall-clock time.
 """
+
 import csv
 import json
 import os
@@ -28,6 +29,7 @@ CHECKS_SECONDS = 900.0  # a grading's allowance on top of the notebook's own tim
 @dataclass(frozen=True)
 class Graded:
     """One notebook's line in the summary."""
+
     notebook: str  # as found, relative to the folder given
     status: str  # "graded" | "unreadable" (not a notebook) | "stopped" (by the notebook) | "failed" (the grader)
     score: float | None
@@ -44,8 +46,11 @@ def notebooks_in(paths):
     macOS's ._NAME.ipynb) and the __MACOSX folder of a zip archive."""
     found = []
     for given in map(Path, paths):
-        found += ([p for p in sorted(given.rglob("*.ipynb")) if p.is_file() and not _hidden(p.relative_to(given))]
-                  if given.is_dir() else [given])
+        found += (
+            [p for p in sorted(given.rglob("*.ipynb")) if p.is_file() and not _hidden(p.relative_to(given))]
+            if given.is_dir()
+            else [given]
+        )
     found = list(dict.fromkeys(p.resolve() for p in found))
     shared = Path(os.path.commonpath([p.parent for p in found])) if found else None
     return [(p, p.relative_to(shared)) for p in found]
@@ -64,15 +69,33 @@ def grade_one(notebook, name, out_dir, limits, running=None):
     token = secrets.token_hex(16)
     running = set() if running is None else running
     running.add(token)
-    command = [sys.executable, "-m", "grader.cli", str(notebook), "--json", str(json_path),
-               "--cell-timeout", str(limits.cell_timeout), "--notebook-timeout", str(limits.notebook_timeout),
-               "--memory", str(limits.memory_bytes / 2**30)] + ([] if limits.sandbox else ["--no-sandbox"])
+    command = [
+        sys.executable,
+        "-m",
+        "grader.cli",
+        str(notebook),
+        "--json",
+        str(json_path),
+        "--cell-timeout",
+        str(limits.cell_timeout),
+        "--notebook-timeout",
+        str(limits.notebook_timeout),
+        "--memory",
+        str(limits.memory_bytes / 2**30),
+    ] + ([] if limits.sandbox else ["--no-sandbox"])
     bound = limits.notebook_timeout + CHECKS_SECONDS
     start = time.monotonic()
     with open(text_path, "w") as report:
         try:
-            done = subprocess.run(command, stdout=report, stderr=subprocess.PIPE, text=True, timeout=bound,
-                                  env=os.environ | {BATCH_TOKEN_VARIABLE: token}, start_new_session=True)
+            done = subprocess.run(
+                command,
+                stdout=report,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=bound,
+                env=os.environ | {BATCH_TOKEN_VARIABLE: token},
+                start_new_session=True,
+            )
         except subprocess.TimeoutExpired:
             done = None
         finally:
@@ -95,14 +118,23 @@ def no_grade(done, bound):
         return "unreadable", done.stderr.strip()
     if done is not None and done.returncode == 1:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        return "failed", (f"No grade: the grader itself failed on this notebook ({last}); that is a fault of the "
-                          f"grader, not of the notebook: report it, with the notebook.")
-    stopped = (f"its grading did not finish within {bound:g} s" if done is None else
-               f"its grading process was killed by signal {-done.returncode}" if done.returncode < 0 else
-               f"its grading process ended with exit status {done.returncode}" if done.returncode else
-               "no result was written")
-    return "stopped", (f"No grade: {stopped}, most likely by code in the notebook that kills its parent process "
-                       f"(os.kill, os.getppid) or never ends; look there and grade it again.")
+        return "failed", (
+            f"No grade: the grader itself failed on this notebook ({last}); that is a fault of the "
+            f"grader, not of the notebook: report it, with the notebook."
+        )
+    stopped = (
+        f"its grading did not finish within {bound:g} s"
+        if done is None
+        else f"its grading process was killed by signal {-done.returncode}"
+        if done.returncode < 0
+        else f"its grading process ended with exit status {done.returncode}"
+        if done.returncode
+        else "no result was written"
+    )
+    return "stopped", (
+        f"No grade: {stopped}, most likely by code in the notebook that kills its parent process "
+        f"(os.kill, os.getppid) or never ends; look there and grade it again."
+    )
 
 
 def grade_all(found, out_dir, limits=Limits(), jobs=2, progress=print):
@@ -133,10 +165,18 @@ def write_summary(lines, path):
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["notebook", "status", "score", "max_score"] + [f"ex{e}" for e in exercises]
-                        + ["seconds", "message"])
+        writer.writerow(
+            ["notebook", "status", "score", "max_score"] + [f"ex{e}" for e in exercises] + ["seconds", "message"]
+        )
         for line in lines:
             per_exercise = [line.exercises.get(str(e), {}).get("score", "") for e in exercises]
-            writer.writerow([line.notebook, line.status, "" if line.score is None else line.score,
-                             "" if line.max_score is None else line.max_score] + per_exercise
-                            + [line.seconds, line.message])
+            writer.writerow(
+                [
+                    line.notebook,
+                    line.status,
+                    "" if line.score is None else line.score,
+                    "" if line.max_score is None else line.max_score,
+                ]
+                + per_exercise
+                + [line.seconds, line.message]
+            )

@@ -7,6 +7,7 @@ would have defined the name it misses: a later cell's NameError (`np`, after the
 exercise name the notebook does not define (`Gate`, whose cell failed). A missing module gets advice: a package the
 grader does not have, or a module of the student's own beside the notebook, which is not graded with it.
 """
+
 import ast
 import re
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)  # their bodies b
 @dataclass(frozen=True)
 class Cause:
     """The first failed cell, and the failures that follow from it."""
+
     error: str  # the cell, its line and its error, with advice where there is some
     cells: tuple[int, ...]  # the later failed cells whose errors follow from it, by number among the code cells
     names: tuple[str, ...]  # the exercise names the notebook does not define because of it
@@ -39,14 +41,21 @@ def explain(cells, checks, defined, folder) -> tuple[Cause | None, list[str]]:
         return None, []
     binds = {run.index: defined_names(run.source) for run in failed}
     origin = _origins(failed, binds)
-    errors = [cell_error(run, Path(folder)) + ("" if origin[run.index] is run else
-                                                f" (this follows from {cell_name(origin[run.index])})")
-              for run in failed]
+    errors = [
+        cell_error(run, Path(folder))
+        + ("" if origin[run.index] is run else f" (this follows from {cell_name(origin[run.index])})")
+        for run in failed
+    ]
     from_first = [run for run in failed if origin[run.index] is failed[0]]
-    names = tuple(name for name, present in defined.items()
-                  if not present and any(name in binds[run.index] for run in from_first))
-    return Cause(errors[0], tuple(run.number for run in from_first[1:]), names,
-                 tuple(check.id for check in checks if check.needs in names)), errors
+    names = tuple(
+        name for name, present in defined.items() if not present and any(name in binds[run.index] for run in from_first)
+    )
+    return Cause(
+        errors[0],
+        tuple(run.number for run in from_first[1:]),
+        names,
+        tuple(check.id for check in checks if check.needs in names),
+    ), errors
 
 
 def _origins(failed, binds):
@@ -80,10 +89,14 @@ def _advice(error: str, folder: Path) -> str:
         return ""
     module = missing.group(1)
     if (folder / f"{module}.py").is_file() or (folder / module).is_dir():
-        return (f"; only the notebook is graded, so `{module}` beside it cannot be imported: put the code your "
-                f"notebook uses from it into the notebook")
-    return (f"; the grader has no package `{module}` and installs none: use numpy, scipy, matplotlib and Python's "
-            f"standard library only")
+        return (
+            f"; only the notebook is graded, so `{module}` beside it cannot be imported: put the code your "
+            f"notebook uses from it into the notebook"
+        )
+    return (
+        f"; the grader has no package `{module}` and installs none: use numpy, scipy, matplotlib and Python's "
+        f"standard library only"
+    )
 
 
 def defined_names(source: str) -> set[str]:

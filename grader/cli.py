@@ -4,6 +4,7 @@ Every mistake on the command line (a path that does not exist, an output that ca
 not fit) is caught before anything is graded, in one sentence, with exit status 2: a long batch never ends in a
 traceback, and nothing is written but the output asked for.
 """
+
 import argparse
 import os
 import signal
@@ -27,30 +28,49 @@ class Parser(argparse.ArgumentParser):
 
 def positive(kind):
     """An argparse type: a number of `kind` above zero."""
+
     def parse(text):
         if (value := kind(text)) <= 0:
             raise argparse.ArgumentTypeError(f"{text} is not above zero")
         return value
+
     parse.__name__ = kind.__name__  # argparse names the type in "invalid int value"
     return parse
 
 
 def parser():
     parser = Parser(prog="grade", description="Grade LSTM assignment notebooks.")
-    parser.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
-                        help="a notebook; several, or a folder: each graded in its own process (see --out)")
+    parser.add_argument(
+        "notebooks",
+        nargs="*",
+        metavar="NOTEBOOK",
+        help="a notebook; several, or a folder: each graded in its own process (see --out)",
+    )
     parser.add_argument("--json", metavar="FILE", help="one notebook: also write the result as JSON")
-    parser.add_argument("--out", metavar="DIR", help="several notebooks (or one, with this option): where NAME.json, "
-                                                     f"NAME.txt and summary.csv go (default: {DEFAULT_OUT})")
-    parser.add_argument("--jobs", type=positive(int), default=os.cpu_count() or 1,
-                        help="several notebooks: how many at once")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="several notebooks (or one, with this option): where NAME.json, "
+        f"NAME.txt and summary.csv go (default: {DEFAULT_OUT})",
+    )
+    parser.add_argument(
+        "--jobs", type=positive(int), default=os.cpu_count() or 1, help="several notebooks: how many at once"
+    )
     parser.add_argument("--cell-timeout", type=positive(float), default=Limits.cell_timeout, help="seconds per cell")
-    parser.add_argument("--notebook-timeout", type=positive(float), default=Limits.notebook_timeout,
-                        help="seconds for the whole notebook's cells")
-    parser.add_argument("--memory", type=positive(float), default=Limits.memory_bytes / 2**30,
-                        help="kernel memory limit, GiB")
-    parser.add_argument("--no-sandbox", action="store_true",
-                        help="for debugging: run the notebook's kernel as yourself, with resource limits only")
+    parser.add_argument(
+        "--notebook-timeout",
+        type=positive(float),
+        default=Limits.notebook_timeout,
+        help="seconds for the whole notebook's cells",
+    )
+    parser.add_argument(
+        "--memory", type=positive(float), default=Limits.memory_bytes / 2**30, help="kernel memory limit, GiB"
+    )
+    parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="for debugging: run the notebook's kernel as yourself, with resource limits only",
+    )
     parser.add_argument("--rubric", action="store_true", help="print what every check proves and is worth, and stop")
     return parser
 
@@ -64,8 +84,12 @@ def main(argv=None):
         return refuse("grade: give a notebook, several, or a folder of them; see grade --help.")
     # A terminated grader still leaves through the sessions' __exit__, which ends the kernel and its children.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                    memory_bytes=int(args.memory * 2**30), sandbox=not args.no_sandbox)
+    limits = Limits(
+        cell_timeout=args.cell_timeout,
+        notebook_timeout=args.notebook_timeout,
+        memory_bytes=int(args.memory * 2**30),
+        sandbox=not args.no_sandbox,
+    )
     several = len(args.notebooks) > 1 or Path(args.notebooks[0]).is_dir() or args.out is not None
     if mistake := paths_mistake(args, several):
         return refuse(mistake)
@@ -136,8 +160,10 @@ def grade_several(args, limits):
     if mistake := out_mistake(out):
         return refuse(mistake)
     lines = grade_all(found, out, limits, args.jobs)
-    print(f"{sum(line.status == 'graded' for line in lines)} of {len(lines)} notebooks graded; "
-          f"reports and summary.csv in {out}")
+    print(
+        f"{sum(line.status == 'graded' for line in lines)} of {len(lines)} notebooks graded; "
+        f"reports and summary.csv in {out}"
+    )
     return 0
 
 

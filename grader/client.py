@@ -170,7 +170,7 @@ class Client(NotebookClient):
         await ensure_async(self.km.interrupt_kernel())
         try:
             await asyncio.wait_for(self._idle.wait(), INTERRUPT_GRACE)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise Timeout(timeout, stopped=False) from None
         raise Timeout(timeout, stopped=True)
 

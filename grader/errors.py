@@ -48,8 +48,9 @@ class NotANotebook(GradingError):
 
     path: str
     reason: str
-    template = ("The file {path} could not be read as a Jupyter notebook ({reason}); submit the .ipynb file saved from "
-                "Jupyter.")
+    template = (
+        "The file {path} could not be read as a Jupyter notebook ({reason}); submit the .ipynb file saved from Jupyter."
+    )
 
 
 @dataclass(eq=False)
@@ -59,12 +60,17 @@ class KernelDied(GradingError):
 
     what: str
     recovered: bool
-    template = ("Python stopped while the grader was {what}, {then}; look for os._exit/exit calls, crashes in native "
-                "code, very large memory use, or an endless loop that swallows KeyboardInterrupt.")
+    template = (
+        "Python stopped while the grader was {what}, {then}; look for os._exit/exit calls, crashes in native "
+        "code, very large memory use, or an endless loop that swallows KeyboardInterrupt."
+    )
 
     def wording(self) -> dict:
-        return {"then": "the grader started it again and re-ran your notebook for the checks that follow"
-                if self.recovered else "so the grader could not go on with your code"}
+        return {
+            "then": "the grader started it again and re-ran your notebook for the checks that follow"
+            if self.recovered
+            else "so the grader could not go on with your code"
+        }
 
 
 @dataclass(eq=False)
@@ -73,8 +79,10 @@ class CallTimeout(GradingError):
 
     seconds: float
     what: str
-    template = ("Your code did not finish within {seconds:g} s while the grader was {what}; look for an endless loop "
-                "or a much slower computation than needed.")
+    template = (
+        "Your code did not finish within {seconds:g} s while the grader was {what}; look for an endless loop "
+        "or a much slower computation than needed."
+    )
 
 
 @dataclass(eq=False)
@@ -95,8 +103,10 @@ class NoResult(GradingError):
     """A call into the kernel finished but sent back nothing the grader could read."""
 
     what: str
-    template = ("The grader got no readable result while it was {what}; make sure your notebook does not replace or "
-                "redirect Python, IPython or numpy machinery (display, json, numpy functions).")
+    template = (
+        "The grader got no readable result while it was {what}; make sure your notebook does not replace or "
+        "redirect Python, IPython or numpy machinery (display, json, numpy functions)."
+    )
 
 
 @dataclass(eq=False)
@@ -104,6 +114,7 @@ class KernelStartFailed(GradingError):
     """The grader could not start a kernel for the notebook: the grader's environment, never the notebook's fault."""
 
     reason: str
-    template = ("The grader could not start Python for your notebook ({reason}); this is a problem of the grader, not "
-                "of your notebook: tell your instructor.")
-
+    template = (
+        "The grader could not start Python for your notebook ({reason}); this is a problem of the grader, not "
+        "of your notebook: tell your instructor."
+    )

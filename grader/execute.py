@@ -19,9 +19,10 @@ behind, monkeypatch anything, or print fake results. ``KernelSession`` therefore
 Call recovery: a call that does not finish in time is interrupted; if the kernel is idle again within
 ``INTERRUPT_GRACE`` seconds the session goes on with the student's definitions intact. Otherwise (the
 code swallows KeyboardInterrupt), and when the kernel dies during a call, the kernel is restarted and
-the notebook's finished cells are replayed, so that the later calls find the student's definitions again; only the call that lost the kernel fails. Replays during
-calls share one budget, the notebook's time limit: once it is spent, or if a replay loses the kernel
-again, every later ``call`` raises ``KernelDied`` naming what the grader was doing when it was lost.
+the notebook's finished cells are replayed, so that the later calls find the student's definitions again;
+only the call that lost the kernel fails. Replays during calls share one budget, the notebook's time limit:
+once it is spent, or if a replay loses the kernel again, every later ``call`` raises ``KernelDied`` naming what
+the grader was doing when it was lost.
 """
 
 from __future__ import annotations
@@ -42,7 +43,16 @@ from jupyter_core.utils import ensure_async, run_sync
 
 from . import kernel, sandbox
 from .client import Client, Execution
-from .errors import CallTimeout, GradingError, KernelDied, KernelStartFailed, NoResult, StudentCodeError, excerpt, one_line
+from .errors import (
+    CallTimeout,
+    GradingError,
+    KernelDied,
+    KernelStartFailed,
+    NoResult,
+    StudentCodeError,
+    excerpt,
+    one_line,
+)
 from .kernel import codec
 from .processes import kill_token_holders
 
@@ -50,6 +60,7 @@ PASSED_ENVIRONMENT = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "T
 
 TOKEN_VARIABLE = "GRADER_SESSION_TOKEN"
 PRELUDE_TIMEOUT = 60.0  # importing numpy on a loaded machine
+
 
 @dataclass(frozen=True)
 class Limits:

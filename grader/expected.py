@@ -1,4 +1,5 @@
 """What the reference computes on the grader's weights and inputs: the numbers a student's must match."""
+
 import numpy as np
 
 import reference
@@ -14,8 +15,10 @@ ACTIVATIONS = {
 
 def random_params(rng, D, I, K, scale, names, output_scale=1.0):
     """Weights uniform in [-scale, scale], drawn in the order of `names`; the output layer's times `output_scale`."""
-    return {n: rng.uniform(-scale, scale, size=shape(n, D, I, K)) * (output_scale if n in ("W_y", "b_y") else 1.0)
-            for n in names}
+    return {
+        n: rng.uniform(-scale, scale, size=shape(n, D, I, K)) * (output_scale if n in ("W_y", "b_y") else 1.0)
+        for n in names
+    }
 
 
 def gate(D, I, activation, params, xs, hs, upstream, activations=ACTIVATIONS):
@@ -24,16 +27,23 @@ def gate(D, I, activation, params, xs, hs, upstream, activations=ACTIVATIONS):
     g.zero_grad()
     a = np.array([g.forward(x, h) for x, h in zip(xs, hs)])
     backs = [g.backward(u) for u in reversed(list(upstream))][::-1]
-    return {"a": a, "grad_x": np.array([b[0] for b in backs]), "grad_h": np.array([b[1] for b in backs]),
-            "grads": {"W": g.dW, "R": g.dR, "b": g.db}}
+    return {
+        "a": a,
+        "grad_x": np.array([b[0] for b in backs]),
+        "grad_h": np.array([b[1] for b in backs]),
+        "grads": {"W": g.dW, "R": g.dR, "b": g.db},
+    }
 
 
 def lstm(params, xs, ys, method="bptt", activations=ACTIVATIONS, derivatives=None):
     """Per-sequence losses and the gradient summed over the sequences (full BPTT, or RTRL under the LSTM learning
     method); `activations`, or `derivatives` per gate ("z", "i", "o"), swap the derivatives the diagnosis tries."""
     losses, grads = [], {n: 0.0 for n in params}
-    derivatives = derivatives or {"z": activations["tanh"][1], "i": activations["sigmoid"][1],
-                                  "o": activations["sigmoid"][1]}
+    derivatives = derivatives or {
+        "z": activations["tanh"][1],
+        "i": activations["sigmoid"][1],
+        "o": activations["sigmoid"][1],
+    }
     gradient = batched.bptt_gradient if method == "bptt" else batched.rtrl_gradient
     for x, y in zip(xs, ys):
         loss, g = gradient(params, x[None], y[None], derivatives)

@@ -5,6 +5,7 @@ nbformat knows how to mend is mended here (a UTF-8 byte-order mark, older format
 metadata that breaks the schema, such as `"tags": null`); what it cannot (a cell without `source`) is named in one
 sentence, so that no later stage meets a notebook it cannot walk.
 """
+
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,8 +61,11 @@ def _parse(path: Path, text: str) -> nbformat.NotebookNode:
     except nbformat.NBFormatError as error:  # "Unsupported nbformat version 5"
         raise NotANotebook(path, one_line(str(error), 120)) from None
     except Exception as error:  # nbformat raises nearly anything for JSON of another shape ({"cells": 3}, [])
-        detail = (str(error) if isinstance(error, nbformat.ValidationError)  # "... missing an expected key: metadata"
-                  else "it lacks a notebook's cells, metadata and nbformat version")
+        detail = (
+            str(error)
+            if isinstance(error, nbformat.ValidationError)  # "... missing an expected key: metadata"
+            else "it lacks a notebook's cells, metadata and nbformat version"
+        )
         detail = one_line(detail[:1].lower() + detail[1:], 120)
         raise NotANotebook(path, f"it is JSON but not a notebook: {detail}") from None
 

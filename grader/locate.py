@@ -1,4 +1,5 @@
 """Stage 3: which cells belong to which exercise (template tags first, else "Exercise N" headings)."""
+
 import re
 from dataclasses import dataclass
 
@@ -20,7 +21,9 @@ def exercise_of_cells(notebook) -> list[int | None]:
     """The exercise each cell belongs to: its `exercise-N` tag, else the last heading above it."""
     current, owners = None, []
     for cell in notebook.cells:
-        tagged = [int(t.split("-")[1]) for t in cell.get("metadata", {}).get("tags", []) if re.fullmatch(r"exercise-\d+", t)]
+        tagged = [
+            int(t.split("-")[1]) for t in cell.get("metadata", {}).get("tags", []) if re.fullmatch(r"exercise-\d+", t)
+        ]
         if tagged:
             current = tagged[0]
         elif cell.cell_type == "markdown" and (match := HEADING.search(cell.source)):
@@ -57,7 +60,7 @@ def _written(source, statement):
     without the placeholder."""
     text = source.strip()
     if text.startswith(statement):
-        text = text[len(statement):].strip()
+        text = text[len(statement) :].strip()
     if HEADING.match(text):  # a heading of the student's own that starts the exercise
         text = text.partition("\n")[2]
     return PLACEHOLDER.sub("", text).strip()

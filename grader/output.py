@@ -1,5 +1,6 @@
 """What a cell printed, as the text a student would read: the beginning and the end of a flood, progress bars as a
 terminal leaves them, displays by their readable form and each on a line of its own."""
+
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -27,7 +28,7 @@ class CappedText:
             self.head, text = self.head + text[:room], text[room:]
         keep = self.limit - self.limit // 2
         if text:
-            self.tail += text[-keep - 1:]  # at most one more than kept: enough to know that something was dropped
+            self.tail += text[-keep - 1 :]  # at most one more than kept: enough to know that something was dropped
             self.left_out = self.left_out or len(self.tail) > keep
             self.tail = self.tail[-keep:]
 

@@ -1,4 +1,5 @@
 """The whole pipeline for one notebook: load, execute, locate, extract, check, score."""
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,13 +44,25 @@ def grade_notebook(path, limits: Limits = Limits(), checks=CHECKS) -> GradeRepor
         results = run_checks(student, described, checks)
     charged = deductions(student.breaches if student else (), described.globals_read)
     sized = {m for methods, _ in size_globals(described.globals_read).values() for m in methods}
-    notes = [f"`{method}` reads the notebook global(s) {names}: pass values as arguments or keep them as attributes, "
-             f"so that the method works wherever it is called." for method, names in described.globals_read.items()
-             if method not in sized] + ([f"Sandbox: {session.isolation}."] if session.isolation else [])
+    notes = [
+        f"`{method}` reads the notebook global(s) {names}: pass values as arguments or keep them as attributes, "
+        f"so that the method works wherever it is called."
+        for method, names in described.globals_read.items()
+        if method not in sized
+    ] + ([f"Sandbox: {session.isolation}."] if session.isolation else [])
     per_exercise = totals(results, charged)
     cause, failed_cells = explain(cells, checks, described.defined, Path(path).parent)
     return GradeReport(
-        notebook=str(Path(path)), score=sum(s for s, _ in per_exercise.values()),
-        max_score=sum(m for _, m in per_exercise.values()), exercises=per_exercise, checks=results, deductions=charged,
-        errors=cell_errors + failed_cells, cells=cells, written=written_answers(loaded.notebook), notes=notes,
-        printed=printed_results(loaded.notebook, cells), cause=cause)
+        notebook=str(Path(path)),
+        score=sum(s for s, _ in per_exercise.values()),
+        max_score=sum(m for _, m in per_exercise.values()),
+        exercises=per_exercise,
+        checks=results,
+        deductions=charged,
+        errors=cell_errors + failed_cells,
+        cells=cells,
+        written=written_answers(loaded.notebook),
+        notes=notes,
+        printed=printed_results(loaded.notebook, cells),
+        cause=cause,
+    )

@@ -4,6 +4,7 @@ The grader puts a random token into the kernel's environment; every process the 
 including children that left the kernel's process group (setsid, double fork). The process group catches children
 that cleared their environment.
 """
+
 import contextlib
 import logging
 import os

@@ -2,6 +2,7 @@
 
 The report leads with the cause when a cell failed (grader/cause.py), and shows checks that failed for one reason
 on one line, so that the cause is read before the two dozen checks it explains."""
+
 import json
 from dataclasses import asdict
 
@@ -14,13 +15,29 @@ from .locate import WrittenAnswer
 
 def as_json(report) -> dict:
     return {
-        "notebook": report.notebook, "score": report.score, "max_score": report.max_score,
+        "notebook": report.notebook,
+        "score": report.score,
+        "max_score": report.max_score,
         "exercises": {str(e): {"score": s, "max_score": m} for e, (s, m) in sorted(report.exercises.items())},
-        "checks": [{"id": c.id, "exercise": c.exercise, "points": c.points, "max_points": c.max_points,
-                    "passed": c.passed, "message": c.message, "seconds": c.seconds} for c in report.checks],
-        "deductions": [{"kind": d.kind, "exercise": d.exercise, "points": d.points, "message": d.message}
-                       for d in report.deductions],
-        "errors": report.errors, "notes": report.notes, "cause": report.cause and asdict(report.cause),
+        "checks": [
+            {
+                "id": c.id,
+                "exercise": c.exercise,
+                "points": c.points,
+                "max_points": c.max_points,
+                "passed": c.passed,
+                "message": c.message,
+                "seconds": c.seconds,
+            }
+            for c in report.checks
+        ],
+        "deductions": [
+            {"kind": d.kind, "exercise": d.exercise, "points": d.points, "message": d.message}
+            for d in report.deductions
+        ],
+        "errors": report.errors,
+        "notes": report.notes,
+        "cause": report.cause and asdict(report.cause),
         "written": {str(w.exercise): w.text for w in report.written},
         "printed": {str(e): text for e, text in report.printed.items()},
     }
@@ -31,8 +48,10 @@ def comparable(result):
     "seconds" and without "printed" (the student's own cell output, which may print their own timings)."""
     if "checks" not in result:
         return result
-    return {**{k: v for k, v in result.items() if k != "printed"},
-            "checks": [{k: v for k, v in c.items() if k != "seconds"} for c in result["checks"]]}
+    return {
+        **{k: v for k, v in result.items() if k != "printed"},
+        "checks": [{k: v for k, v in c.items() if k != "seconds"} for c in result["checks"]],
+    }
 
 
 def write_json(report, path):
@@ -55,11 +74,16 @@ def listed(items) -> str:
 def cause_lines(cause) -> list[str]:
     """The first error, and the failures it explains."""
     lines = [f"First error, in {cause.error.rstrip('.')}."]
-    follows = ([f"the error{'s' * (len(cause.cells) > 1)} of code cell{'s' * (len(cause.cells) > 1)} "
-                f"{listed(cause.cells)}"] if cause.cells else [])
+    follows = (
+        [f"the error{'s' * (len(cause.cells) > 1)} of code cell{'s' * (len(cause.cells) > 1)} {listed(cause.cells)}"]
+        if cause.cells
+        else []
+    )
     if cause.checks:
-        follows.append(f"the {len(cause.checks)} checks of {listed(f'`{n}`' for n in cause.names)}, which your "
-                       f"notebook does not define after running")
+        follows.append(
+            f"the {len(cause.checks)} checks of {listed(f'`{n}`' for n in cause.names)}, which your "
+            f"notebook does not define after running"
+        )
     if follows:
         lines.append(f"  It explains {' and '.join(follows)}: fix it first.")
     return lines + [""]
@@ -87,8 +111,10 @@ def as_text(report) -> str:
         lines.append(f"Exercise {exercise} ({BY_NUMBER[exercise].title}): {score:g} / {maximum:g}")
         lines += check_lines([c for c in report.checks if c.exercise == exercise], explained)
         lines += [f"  − {d.message}: −{d.points:g}" for d in report.deductions if d.exercise == exercise]
-    lines += ["", "Written exercises (graded by hand, 0 automatic points; the reference answers are in "
-                  "reference/answers.md):"]
+    lines += [
+        "",
+        "Written exercises (graded by hand, 0 automatic points; the reference answers are in reference/answers.md):",
+    ]
     lines += [f"  Exercise {w.exercise}: {written_excerpt(w)}" for w in report.written]
     for exercise, text in report.printed.items():
         lines += ["", f"What your exercise {exercise} cells printed (for information, not graded):"]
@@ -109,8 +135,13 @@ def rubric() -> str:
         checks = [c for c in CHECKS if c.exercise == exercise]
         lines.append(f"Exercise {exercise} ({BY_NUMBER[exercise].title}): {sum(c.points for c in checks):g} points")
         lines += [f"  {c.id} ({c.points:g}): {c.proves}" for c in checks]
-    lines += ["", "Breaches of the template (the code is graded as usual, and each costs once, in the exercise that "
-                  "defines the code at fault):"]
-    lines += [f"  {kind} (−{breach.points:g}): {breach.sentence.format(where='…', names='…')}"
-              for kind, breach in BREACHES.items()]
+    lines += [
+        "",
+        "Breaches of the template (the code is graded as usual, and each costs once, in the exercise that "
+        "defines the code at fault):",
+    ]
+    lines += [
+        f"  {kind} (−{breach.points:g}): {breach.sentence.format(where='…', names='…')}"
+        for kind, breach in BREACHES.items()
+    ]
     return "\n".join(lines)

@@ -1,5 +1,6 @@
 """Stage 5: run every registered check against the student's kernel, charge the breaches of the template once each,
 and total the points."""
+
 import time
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ class CheckResult:
 @dataclass(frozen=True)
 class Deduction:
     """A breach of the template, charged once in the exercise whose code commits it."""
+
     kind: str  # as in checks.registry.BREACHES
     exercise: int
     points: float
@@ -37,6 +39,7 @@ class Deduction:
 @dataclass(frozen=True)
 class Context:
     """What a check may use: the student's classes, driven in their kernel through the adapter."""
+
     student: object
 
 
@@ -59,11 +62,19 @@ def deductions(breaches, globals_read) -> list[Deduction]:
     for noted in sorted(breaches):
         kind, _, where = noted.partition(":")
         breach = BREACHES[kind]
-        charged.append(Deduction(kind, exercise_of(where), breach.points, breach.sentence.format(where=where, names="")))
-    for class_name, (methods, names) in size_globals(globals_read).items():
+        charged.append(
+            Deduction(kind, exercise_of(where), breach.points, breach.sentence.format(where=where, names=""))
+        )
+    for methods, names in size_globals(globals_read).values():
         breach = BREACHES["globals"]
-        charged.append(Deduction("globals", exercise_of(methods[0]), breach.points,
-                                 breach.sentence.format(where=", ".join(methods), names=", ".join(names))))
+        charged.append(
+            Deduction(
+                "globals",
+                exercise_of(methods[0]),
+                breach.points,
+                breach.sentence.format(where=", ".join(methods), names=", ".join(names)),
+            )
+        )
     return charged
 
 
@@ -71,8 +82,15 @@ def run_check(check: Check, ctx: Context, described) -> CheckResult:
     start = time.perf_counter()
 
     def result(passed, message):
-        return CheckResult(check.id, check.exercise, check.points if passed else 0.0, check.points, passed, message,
-                           round(time.perf_counter() - start, 3))
+        return CheckResult(
+            check.id,
+            check.exercise,
+            check.points if passed else 0.0,
+            check.points,
+            passed,
+            message,
+            round(time.perf_counter() - start, 3),
+        )
 
     if not described.defined.get(check.needs):
         return result(False, f"Your notebook defines no `{check.needs}` after running, so this was not checked.")
@@ -90,11 +108,17 @@ def run_check(check: Check, ctx: Context, described) -> CheckResult:
     except errors.GradingError as error:
         return result(False, error.sentence())
     except Flaky:
-        return result(False, "Your code gave different results when called twice with the same inputs; make it "
-                             "deterministic (no random numbers or state kept between calls outside the interface).")
+        return result(
+            False,
+            "Your code gave different results when called twice with the same inputs; make it "
+            "deterministic (no random numbers or state kept between calls outside the interface).",
+        )
     except Exception as error:  # the grader's own failure: said as such, never blamed on the student
-        return result(False, f"The grader itself failed on this check ({type(error).__name__}: {str(error)[:200]}); "
-                             f"this is not a verdict on your code: tell your instructor.")
+        return result(
+            False,
+            f"The grader itself failed on this check ({type(error).__name__}: {str(error)[:200]}); "
+            f"this is not a verdict on your code: tell your instructor.",
+        )
 
 
 def run_checks(student, described, checks=CHECKS) -> list[CheckResult]:

@@ -4,6 +4,7 @@ Each method runs one scenario of grader/kernel/scenarios.py in the student's ker
 through the codec, never pickle) and returns the record of that scenario. Nothing here trusts a number more than
 the student's honest code would have produced it: the checks compare the records with the reference.
 """
+
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -20,6 +21,7 @@ Arrays = dict[str, np.ndarray]  # by interface name: W, R, b for a Gate, W_z ...
 class Described:
     """Which exercise names the notebook defines after running, and the notebook globals each method reads
     ("LSTM.forward" -> "T, I")."""
+
     defined: dict[str, bool]
     globals_read: dict[str, str]
 
@@ -28,6 +30,7 @@ class Described:
 class Accumulated:
     """What a run leaves in the gradient buffers and how update(η) then moves the parameters: from the given weights
     and a fresh zero_grad, and again from the same weights with zero_grad on the object that holds gradients."""
+
     grads: Arrays  # the buffers after the first run, where recognisable
     updated: Arrays  # the parameters after the first run and update(η)
     zeroed: dict[str, float]  # Σ|buffer| right after the second zero_grad, where recognisable
@@ -38,6 +41,7 @@ class Accumulated:
 @dataclass(frozen=True)
 class GateRun(Accumulated):
     """T forward calls of a Gate, then T backward calls in reverse."""
+
     a: np.ndarray  # (T, I): forward's outputs
     grad_x: np.ndarray  # (T, D): what backward returned, in forward's order
     grad_h: np.ndarray  # (T, I)
@@ -46,12 +50,14 @@ class GateRun(Accumulated):
 @dataclass(frozen=True)
 class LSTMRun(Accumulated):
     """Forward and backward on every sequence."""
+
     losses: np.ndarray  # forward's loss per sequence
 
 
 @dataclass(frozen=True)
 class RTRLRun(Accumulated):
     """Every sequence from reset, with the target at its last step."""
+
     outputs: np.ndarray  # (steps of all sequences, K): ŷ(t) of every forward call
 
 
@@ -94,9 +100,11 @@ class Student:
         self.breaches = set()  # "kind:where" of every breach of the template the scenarios met (calls.BREACHES)
 
     def _run(self, record, scenario, what, timeout=None, **kwargs):
-        code = (f"import {self.session.package} as grader\n"
-                f"result = grader.scenarios.answer({scenario!r}, grader.channel.user_namespace(), "
-                f"grader.codec.loads({codec.dumps(kwargs)!r}))")
+        code = (
+            f"import {self.session.package} as grader\n"
+            f"result = grader.scenarios.answer({scenario!r}, grader.channel.user_namespace(), "
+            f"grader.codec.loads({codec.dumps(kwargs)!r}))"
+        )
         answer = self.session.call(code, timeout=timeout or self.call_timeout, what=what)
         breaches, names = answer.pop("breaches", None), {f.name for f in fields(record)}
         if "precision" not in names:
@@ -110,40 +118,113 @@ class Student:
         return self._run(Described, "describe", "looking up your classes", names=NAMES, classes=CLASSES)
 
     def fresh_params(self, class_name, D, I, count=1) -> list[Arrays]:
-        return self._run(FreshParams, "fresh_params", "constructing your class", class_name=class_name, D=D, I=I,
-                         count=count).draws
+        return self._run(
+            FreshParams, "fresh_params", "constructing your class", class_name=class_name, D=D, I=I, count=count
+        ).draws
 
     def gate_run(self, D, I, activation, params, xs, hs, upstream, eta) -> GateRun:
-        return self._run(GateRun, "gate_scenario", "running your Gate's forward, backward and update", D=D, I=I,
-                         activation=activation, params=params, xs=xs, hs=hs, upstream=upstream, eta=eta)
+        return self._run(
+            GateRun,
+            "gate_scenario",
+            "running your Gate's forward, backward and update",
+            D=D,
+            I=I,
+            activation=activation,
+            params=params,
+            xs=xs,
+            hs=hs,
+            upstream=upstream,
+            eta=eta,
+        )
 
     def gate_losses(self, D, I, activation, params, xs, hs, upstream, directions, offsets) -> LossesAlong:
-        return self._run(LossesAlong, "gate_losses", "running Gate.forward", D=D, I=I, activation=activation,
-                         params=params, xs=xs, hs=hs, upstream=upstream, directions=directions, offsets=offsets)
+        return self._run(
+            LossesAlong,
+            "gate_losses",
+            "running Gate.forward",
+            D=D,
+            I=I,
+            activation=activation,
+            params=params,
+            xs=xs,
+            hs=hs,
+            upstream=upstream,
+            directions=directions,
+            offsets=offsets,
+        )
 
     def lstm_run(self, D, I, K, params, xs, ys, eta, zero_between=False) -> LSTMRun:
-        return self._run(LSTMRun, "network_scenario", "running your LSTM's forward, backward and update",
-                         class_name="LSTM", D=D, I=I, K=K, params=params, xs=xs, ys=ys, eta=eta,
-                         zero_between=zero_between)
+        return self._run(
+            LSTMRun,
+            "network_scenario",
+            "running your LSTM's forward, backward and update",
+            class_name="LSTM",
+            D=D,
+            I=I,
+            K=K,
+            params=params,
+            xs=xs,
+            ys=ys,
+            eta=eta,
+            zero_between=zero_between,
+        )
 
     def lstm_losses(self, D, I, K, params, x, y, directions, offsets) -> LossesAlong:
-        return self._run(LossesAlong, "lstm_losses", "running LSTM.forward", D=D, I=I, K=K, params=params, x=x, y=y,
-                         directions=directions, offsets=offsets)
+        return self._run(
+            LossesAlong,
+            "lstm_losses",
+            "running LSTM.forward",
+            D=D,
+            I=I,
+            K=K,
+            params=params,
+            x=x,
+            y=y,
+            directions=directions,
+            offsets=offsets,
+        )
 
     def rtrl_run(self, D, I, K, params, xs, ys, eta, zero_between=False) -> RTRLRun:
-        return self._run(RTRLRun, "network_scenario", "running your LSTM_RTRL step by step", class_name="LSTM_RTRL",
-                         D=D, I=I, K=K, params=params, xs=xs, ys=ys, eta=eta, zero_between=zero_between)
+        return self._run(
+            RTRLRun,
+            "network_scenario",
+            "running your LSTM_RTRL step by step",
+            class_name="LSTM_RTRL",
+            D=D,
+            I=I,
+            K=K,
+            params=params,
+            xs=xs,
+            ys=ys,
+            eta=eta,
+            zero_between=zero_between,
+        )
 
     def rtrl_memory(self, D, sizes, lengths) -> np.ndarray:
-        return self._run(Memory, "rtrl_memory", "measuring your LSTM_RTRL's memory", D=D, sizes=sizes,
-                         lengths=lengths).held
+        return self._run(
+            Memory, "rtrl_memory", "measuring your LSTM_RTRL's memory", D=D, sizes=sizes, lengths=lengths
+        ).held
 
     def data_samples(self, T, n, seed) -> DataSample:
         return self._run(DataSample, "data_samples", "drawing from your generate_data", T=T, n=n, seed=seed)
 
     def train(self, class_name, D, I, params, xs, ys, batch, eta, test_xs, test_ys) -> np.ndarray:
-        return self._run(Trained, "train", "training your network", timeout=600, class_name=class_name, D=D, I=I,
-                         params=params, xs=xs, ys=ys, batch=batch, eta=eta, test_xs=test_xs, test_ys=test_ys).test_losses
+        return self._run(
+            Trained,
+            "train",
+            "training your network",
+            timeout=600,
+            class_name=class_name,
+            D=D,
+            I=I,
+            params=params,
+            xs=xs,
+            ys=ys,
+            batch=batch,
+            eta=eta,
+            test_xs=test_xs,
+            test_ys=test_ys,
+        ).test_losses
 
 
 def adapter_failure(error: StudentCodeError) -> bool:

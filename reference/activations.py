@@ -1,4 +1,5 @@
 """Activation functions and their derivatives. Every derivative takes the pre-activation s, as the interface fixes."""
+
 import numpy as np
 
 

@@ -6,6 +6,7 @@ grader locates exercises, titles its report, maps students' classes and totals p
 and the tests derive their lists of exercises from it. Nothing here imports numpy: the grader ships this module
 into the student's kernel as it is.
 """
+
 from dataclasses import dataclass
 
 GATES = ("z", "i", "o")  # cell input, input gate, output gate
@@ -78,40 +79,124 @@ def _rtrl(*methods):
 
 EXERCISES = (
     Exercise(1, "Why a plain recurrent network forgets", "written"),
-    Exercise(2, "The gate module", "code", given=("sigmoid", "sigmoid_derivative", "tanh", "tanh_derivative"),
-             defines=(_gate(
-                 Method("__init__", "self, input_size, hidden_size, activation, activation_derivative",
-                        "Parameters W (I, D), R (I, I), b (I,) uniform in [-0.01, 0.01]; gradient buffers dW, dR, db."),
-                 Method("forward", "self, x, h", "Return a = activation(W x + R h + b); remember what backward needs.")),)),
+    Exercise(
+        2,
+        "The gate module",
+        "code",
+        given=("sigmoid", "sigmoid_derivative", "tanh", "tanh_derivative"),
+        defines=(
+            _gate(
+                Method(
+                    "__init__",
+                    "self, input_size, hidden_size, activation, activation_derivative",
+                    "Parameters W (I, D), R (I, I), b (I,) uniform in [-0.01, 0.01]; gradient buffers dW, dR, db.",
+                ),
+                Method("forward", "self, x, h", "Return a = activation(W x + R h + b); remember what backward needs."),
+            ),
+        ),
+    ),
     Exercise(3, "Gradients of a gate", "written"),
-    Exercise(4, "The gate's backward pass", "code", defines=(_gate(
-        Method("zero_grad", "self", "Set dW, dR, db to zero."),
-        Method("backward", "self, grad_a",
-               "Undo the latest forward call not yet undone: add to dW, dR, db; return (grad_x, grad_h)."),
-        Method("update", "self, eta", "One gradient-descent step with learning rate eta.")),)),
-    Exercise(5, "The LSTM's forward pass", "code", defines=(_lstm(
-        Method("__init__", "self, input_size, hidden_size, output_size=1",
-               "Gates z (tanh), i (sigmoid), o (sigmoid); output layer W_y (K, I), b_y (K,); buffers dW_y, db_y."),
-        Method("forward", "self, x, y",
-               "A new sequence x (T, D) from h(0) = c(0) = 0; return the cross-entropy (float) of y_hat(T) and y (K,).")),)),
-    Exercise(6, "Backpropagation through time", "code", defines=(_lstm(
-        Method("zero_grad", "self", "Set every gradient buffer (the gates' and dW_y, db_y) to zero."),
-        Method("backward", "self", "Add the BPTT gradient of the latest forward call's loss to every buffer."),
-        Method("update", "self, eta", "One gradient-descent step on every parameter.")),)),
-    Exercise(7, "Learning a long time lag", "code and result", experiment=True, defines=(Definition(
-        "generate_data", "data",
-        (Method("generate_data", "T", "Yield (x, y) forever: x of shape (T, 1), y of shape (1,), as described above."),)),)),
+    Exercise(
+        4,
+        "The gate's backward pass",
+        "code",
+        defines=(
+            _gate(
+                Method("zero_grad", "self", "Set dW, dR, db to zero."),
+                Method(
+                    "backward",
+                    "self, grad_a",
+                    "Undo the latest forward call not yet undone: add to dW, dR, db; return (grad_x, grad_h).",
+                ),
+                Method("update", "self, eta", "One gradient-descent step with learning rate eta."),
+            ),
+        ),
+    ),
+    Exercise(
+        5,
+        "The LSTM's forward pass",
+        "code",
+        defines=(
+            _lstm(
+                Method(
+                    "__init__",
+                    "self, input_size, hidden_size, output_size=1",
+                    "Gates z (tanh), i (sigmoid), o (sigmoid); output layer W_y (K, I), b_y (K,); buffers dW_y, db_y.",
+                ),
+                Method(
+                    "forward",
+                    "self, x, y",
+                    "A new sequence x (T, D) from h(0) = c(0) = 0; "
+                    "return the cross-entropy (float) of y_hat(T) and y (K,).",
+                ),
+            ),
+        ),
+    ),
+    Exercise(
+        6,
+        "Backpropagation through time",
+        "code",
+        defines=(
+            _lstm(
+                Method("zero_grad", "self", "Set every gradient buffer (the gates' and dW_y, db_y) to zero."),
+                Method("backward", "self", "Add the BPTT gradient of the latest forward call's loss to every buffer."),
+                Method("update", "self, eta", "One gradient-descent step on every parameter."),
+            ),
+        ),
+    ),
+    Exercise(
+        7,
+        "Learning a long time lag",
+        "code and result",
+        experiment=True,
+        defines=(
+            Definition(
+                "generate_data",
+                "data",
+                (
+                    Method(
+                        "generate_data",
+                        "T",
+                        "Yield (x, y) forever: x of shape (T, 1), y of shape (1,), as described above.",
+                    ),
+                ),
+            ),
+        ),
+    ),
     Exercise(8, "RTRL under the LSTM learning method", "written"),
-    Exercise(9, "An LSTM for RTRL: parameters and buffers", "code", defines=(_rtrl(
-        Method("__init__", "self, input_size, hidden_size, output_size=1",
-               "Parameters W_z, R_z, b_z, W_i, R_i, b_i, W_o, R_o, b_o, W_y, b_y and buffers dW_z, ..., db_y."),
-        Method("reset", "self", "A new sequence: h, c and every sensitivity to zero."),
-        Method("zero_grad", "self", "Set every gradient buffer to zero."),
-        Method("update", "self, eta", "One gradient-descent step on every parameter.")),)),
-    Exercise(10, "One step of RTRL", "code", defines=(_rtrl(
-        Method("forward", "self, x_t, y=None",
-               "One step x_t (D,): update h, c and the sensitivities; return y_hat(t) (K,).\n"
-               "With a target y (K,), add the LSTM learning method's gradient of the loss at this step to the buffers.")),)),
+    Exercise(
+        9,
+        "An LSTM for RTRL: parameters and buffers",
+        "code",
+        defines=(
+            _rtrl(
+                Method(
+                    "__init__",
+                    "self, input_size, hidden_size, output_size=1",
+                    "Parameters W_z, R_z, b_z, W_i, R_i, b_i, W_o, R_o, b_o, W_y, b_y and buffers dW_z, ..., db_y.",
+                ),
+                Method("reset", "self", "A new sequence: h, c and every sensitivity to zero."),
+                Method("zero_grad", "self", "Set every gradient buffer to zero."),
+                Method("update", "self, eta", "One gradient-descent step on every parameter."),
+            ),
+        ),
+    ),
+    Exercise(
+        10,
+        "One step of RTRL",
+        "code",
+        defines=(
+            _rtrl(
+                Method(
+                    "forward",
+                    "self, x_t, y=None",
+                    "One step x_t (D,): update h, c and the sensitivities; return y_hat(t) (K,).\n"
+                    "With a target y (K,), add the LSTM learning method's gradient of the loss at this step "
+                    "to the buffers.",
+                )
+            ),
+        ),
+    ),
     Exercise(11, "RTRL versus BPTT", "code and written", experiment=True),
 )
 
@@ -126,7 +211,9 @@ CLASSES = tuple(name for name in NAMES if DEFINITIONS[name].protocol != "functio
 
 def signature(class_name):
     """The constructor call the template fixes, as a student reads it: "Gate(input_size, hidden_size, ...)"."""
-    init = next(m for e in EXERCISES for d in e.defines if d.name == class_name for m in d.methods if m.name == "__init__")
+    init = next(
+        m for e in EXERCISES for d in e.defines if d.name == class_name for m in d.methods if m.name == "__init__"
+    )
     return f"{class_name}({', '.join(p.split('=')[0] for p in init.params.split(', ')[1:])})"
 
 
@@ -141,5 +228,7 @@ def exercise_of(where):
     first exercise."""
     class_name, _, method = where.partition(".")
     defining = [e.number for e in EXERCISES for d in e.defines if d.name == class_name]
-    return next((e.number for e in EXERCISES for d in e.defines if d.name == class_name
-                 for m in d.methods if m.name == method), defining[0])
+    return next(
+        (e.number for e in EXERCISES for d in e.defines if d.name == class_name for m in d.methods if m.name == method),
+        defining[0],
+    )

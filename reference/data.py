@@ -1,4 +1,5 @@
 """Exercise 7's data: the 2-sequence problem (class in the first element, Gaussian noise of variance 0.2 after)."""
+
 import numpy as np
 
 NOISE_VARIANCE = 0.2

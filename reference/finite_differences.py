@@ -1,4 +1,5 @@
 """Central finite differences: the reference is verified with them, and the grader checks students with them."""
+
 import numpy as np
 
 STEP = 1e-3

@@ -1,4 +1,5 @@
 """Exercises 2 and 4: one module a = φ(W x + R h + b) with its backward pass."""
+
 import numpy as np
 
 INIT_SCALE = 0.01

@@ -1,4 +1,5 @@
 """Exercises 5 and 6: an LSTM without forget gate, trained by full backpropagation through time."""
+
 import numpy as np
 
 from .activations import sigmoid, sigmoid_derivative, tanh, tanh_derivative

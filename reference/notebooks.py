@@ -29,6 +29,7 @@ class in their own cell (`Gate.backward = backward`), so a broken cell spoils on
 class's helper members (not in the interface) go into the cell of the next interface method in source order.
 The template never calls a stub: it executes top to bottom without errors (and does nothing useful).
 """
+
 import argparse
 import ast
 import importlib
@@ -72,8 +73,9 @@ class Cell:
 def statements():
     """exercises.md's sections by exercise (0: the preamble, several cells); the file's own header is dropped."""
     sections = {}
-    for marker, text in re.findall(r"^<!-- (preamble|exercise \d+) -->\n(.*?)(?=^<!-- |\Z)", STATEMENTS_PATH.read_text(),
-                                   re.M | re.S):
+    for marker, text in re.findall(
+        r"^<!-- (preamble|exercise \d+) -->\n(.*?)(?=^<!-- |\Z)", STATEMENTS_PATH.read_text(), re.M | re.S
+    ):
         number = 0 if marker == "preamble" else int(marker.split()[1])
         sections.setdefault(number, []).append(text.strip())
     return sections
@@ -151,22 +153,36 @@ def definition_cell(exercise, definition):
     target = getattr(module, definition.name)
     if inspect.isfunction(target):
         (method,) = definition.methods
-        return stub(method, exercise.number), joined(prelude(module, definition.name), inspect.getsource(target).rstrip())
+        return stub(method, exercise.number), joined(
+            prelude(module, definition.name), inspect.getsource(target).rstrip()
+        )
     exercises = [e.number for e in EXERCISES if any(d.name == definition.name for d in e.defines)]
     interface = {m.name: e.number for e in EXERCISES for d in e.defines if d.name == definition.name for m in d.methods}
     members = members_by_exercise(target, interface)[exercise.number]
     if exercise.number == exercises[0]:
-        return class_cell(exercise.number, definition, exercises[1:], joined(
-            prelude(module, definition.name),
-            f"class {definition.name}:\n" + "\n\n".join(member_source(target, name) for name in members)))
-    return attached_cell(exercise.number, definition, "\n\n\n".join(
-        textwrap.dedent(member_source(target, name)) for name in members) + "\n\n\n" + attach_line(definition.name, members))
+        return class_cell(
+            exercise.number,
+            definition,
+            exercises[1:],
+            joined(
+                prelude(module, definition.name),
+                f"class {definition.name}:\n" + "\n\n".join(member_source(target, name) for name in members),
+            ),
+        )
+    return attached_cell(
+        exercise.number,
+        definition,
+        "\n\n\n".join(textwrap.dedent(member_source(target, name)) for name in members)
+        + "\n\n\n"
+        + attach_line(definition.name, members),
+    )
 
 
 def class_cell(number, definition, later, solution):
     """A class's first exercise: the `class` statement with stubs of its methods there."""
-    note = f"# Exercise {number}" + (f" (the methods of exercise {', '.join(map(str, later))} follow there)."
-                                     if later else ".")
+    note = f"# Exercise {number}" + (
+        f" (the methods of exercise {', '.join(map(str, later))} follow there)." if later else "."
+    )
     stubs = "\n\n".join(stub(m, number, indent="    ") for m in definition.methods)
     return f"{note}\nclass {definition.name}:\n{stubs}", solution
 
@@ -174,9 +190,13 @@ def class_cell(number, definition, later, solution):
 def attached_cell(number, definition, solution):
     """A later exercise of a class: its methods as functions, attached to the class by the cell's last lines."""
     names = [m.name for m in definition.methods]
-    return (f"# Exercise {number}: complete these methods. The last lines attach them to {definition.name}; keep "
-            f"them.\n" + "\n\n\n".join(stub(m, number) for m in definition.methods) + "\n\n\n"
-            + attach_line(definition.name, names)), solution
+    return (
+        f"# Exercise {number}: complete these methods. The last lines attach them to {definition.name}; keep "
+        f"them.\n"
+        + "\n\n\n".join(stub(m, number) for m in definition.methods)
+        + "\n\n\n"
+        + attach_line(definition.name, names)
+    ), solution
 
 
 # ------------------------------------------------------------------------------------------ the notebook
@@ -187,16 +207,31 @@ def exercise_cells(exercise, statement):
     heading = f"## Exercise {exercise.number} — {exercise.title} ({exercise.kind})"
     cells = [Cell(exercise.number, "text", f"{heading}\n\n{statement}")]
     if exercise.given:
-        given = "\n\n\n".join(textwrap.dedent(inspect.getsource(getattr(activations, f))).rstrip() for f in exercise.given)
-        cells.append(Cell(exercise.number, "given",
-                          "# Given: activation functions; each derivative takes the pre-activation s.\n" + given))
+        given = "\n\n\n".join(
+            textwrap.dedent(inspect.getsource(getattr(activations, f))).rstrip() for f in exercise.given
+        )
+        cells.append(
+            Cell(
+                exercise.number,
+                "given",
+                "# Given: activation functions; each derivative takes the pre-activation s.\n" + given,
+            )
+        )
     cells += [Cell(exercise.number, "code", *definition_cell(exercise, d)) for d in exercise.defines]
     if exercise.experiment:
         name = f"exercise{exercise.number}"
-        cells.append(Cell(exercise.number, "experiment", cell_file(f"{name}.template.py"), cell_file(f"{name}.solution.py")))
+        cells.append(
+            Cell(exercise.number, "experiment", cell_file(f"{name}.template.py"), cell_file(f"{name}.solution.py"))
+        )
     if exercise.written:
-        cells.append(Cell(exercise.number, "answer", PLACEHOLDER, f"*Reference answer: `reference/answers.md`, section "
-                                                                  f"\u201cExercise {exercise.number}\u201d.*"))
+        cells.append(
+            Cell(
+                exercise.number,
+                "answer",
+                PLACEHOLDER,
+                f"*Reference answer: `reference/answers.md`, section \u201cExercise {exercise.number}\u201d.*",
+            )
+        )
     return cells
 
 
@@ -221,8 +256,11 @@ def build(which):
         key = (cell.exercise, cell.role)
         counts[key] = counts.get(key, 0) + 1
         source = cell.solution if which == "solution" and cell.solution is not None else cell.template
-        fields = dict(source=source, id=f"ex{cell.exercise:02d}-{cell.role}-{counts[key]}",
-                      metadata={"tags": [f"exercise-{cell.exercise}", cell.role]})
+        fields = dict(
+            source=source,
+            id=f"ex{cell.exercise:02d}-{cell.role}-{counts[key]}",
+            metadata={"tags": [f"exercise-{cell.exercise}", cell.role]},
+        )
         make = nbformat.v4.new_markdown_cell if cell.kind == "markdown" else nbformat.v4.new_code_cell
         nb.cells.append(make(**fields))
     nbformat.validate(nb)
@@ -242,8 +280,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m reference.notebooks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only report whether the checked-in files are stale")
     args = parser.parse_args(argv)
-    stale = [path for path, text in targets().items()
-             if not path.exists() or path.read_text(encoding="utf-8") != text]
+    stale = [path for path, text in targets().items() if not path.exists() or path.read_text(encoding="utf-8") != text]
     if args.check:
         for path in stale:
             print(f"{path.name} is stale: run python -m reference.notebooks")

@@ -3,6 +3,7 @@
 The gates' h(t-1) is treated as an external input, so only the cell carries error back in time and c_n(t) depends
 on the z- and i-parameters of row n alone: the sensitivities have the parameters' own shapes, O(I(D+I)) numbers.
 """
+
 import numpy as np
 
 from .activations import sigmoid

@@ -11,6 +11,7 @@ bugs (a student's cells with text replacements) and incomplete submissions, with
 the style variants (the same, with code that keeps its meaning and costs at most the deductions listed). Their
 headers say how. Lists of exercises and checks come from reference/assignment.py and the grader's registry.
 """
+
 import argparse
 import json
 import re
@@ -35,13 +36,16 @@ def cells_of(name):
     """[(cell id, added, source)] of students/NAME.py, in notebook order."""
     text = (HERE / "students" / f"{name}.py").read_text()
     parts = re.split(r"^# %% (new cell )?(\S+)\n", text, flags=re.M)[1:]
-    return [(key, bool(added), re.sub(r"^# (%\w)", r"\1", source.rstrip("\n"), flags=re.M))
-            for added, key, source in zip(parts[::3], parts[1::3], parts[2::3])]
+    return [
+        (key, bool(added), re.sub(r"^# (%\w)", r"\1", source.rstrip("\n"), flags=re.M))
+        for added, key, source in zip(parts[::3], parts[1::3], parts[2::3])
+    ]
 
 
 def answers_of(file, answered=None):
-    sections = re.findall(r"^<!-- exercise (\d+) -->\n(.*?)(?=\n<!-- |\Z)", (HERE / "students" / file).read_text(),
-                          re.M | re.S)
+    sections = re.findall(
+        r"^<!-- exercise (\d+) -->\n(.*?)(?=\n<!-- |\Z)", (HERE / "students" / file).read_text(), re.M | re.S
+    )
     return {int(n): text.strip("\n") for n, text in sections if answered is None or int(n) in answered}
 
 
@@ -83,8 +87,10 @@ def notebook(cells, answers):
         elif "answer" in tags:
             cell.source = answers.get(int(tags[0].split("-")[1]), cell.source)
         nb.cells.append(cell)
-        nb.cells += [nbformat.v4.new_code_cell(source=source, id=key, metadata={})
-                     for key, source in added_after.get(cell.id, [])]
+        nb.cells += [
+            nbformat.v4.new_code_cell(source=source, id=key, metadata={})
+            for key, source in added_after.get(cell.id, [])
+        ]
     nbformat.validate(nb)
     return nb
 
@@ -94,16 +100,25 @@ def expectation(entry, kind, lose, failed, free=()):
     lose, free = sorted(set(lose) | set(deductions.values())), sorted(set(free))
     diagnosis = entry.get("diagnosis", {})
     assert not set(lose) & set(free) and set(diagnosis) <= set(failed) <= set(CHECK_IDS), entry["name"]
-    return {"description": entry["description"], "kind": kind,
-            "full_marks": [e for e in CODE_EXERCISES if e not in lose and e not in free],
-            "lose": lose, "failed_checks": list(failed), "diagnosis": dict(diagnosis), "deductions": dict(deductions)}
+    return {
+        "description": entry["description"],
+        "kind": kind,
+        "full_marks": [e for e in CODE_EXERCISES if e not in lose and e not in free],
+        "lose": lose,
+        "failed_checks": list(failed),
+        "diagnosis": dict(diagnosis),
+        "deductions": dict(deductions),
+    }
 
 
 def missing_cost(kept):
     """What an incomplete submission must lose: every check of a name whose exercises' cells it left as handed out."""
     done = {e.number for e in EXERCISES if any(key.startswith(f"ex{e.number:02d}-code") for key in kept)}
-    defined = {d.name for d in DEFINITIONS.values()
-               if all(e.number in done for e in EXERCISES if any(x.name == d.name for x in e.defines))}
+    defined = {
+        d.name
+        for d in DEFINITIONS.values()
+        if all(e.number in done for e in EXERCISES if any(x.name == d.name for x in e.defines))
+    }
     failed = [c for c in CHECK_IDS if next(x.needs for x in CHECKS if x.id == c) not in defined]
     return sorted({x.exercise for x in CHECKS if x.id in failed}), failed
 
@@ -112,14 +127,18 @@ def corpus():
     """Every submission as data: name -> (its cells, its written answers, its expected result)."""
     data = tomllib.loads((HERE / "corpus.toml").read_text()) | tomllib.loads((HERE / "styles.toml").read_text())
     students = {s["name"]: s for s in data["student"]}
-    out = {s["name"]: (cells_of(s["name"]), answers_of(s["answers"]), expectation(s, "correct", [], []))
-           for s in students.values()}
+    out = {
+        s["name"]: (cells_of(s["name"]), answers_of(s["answers"]), expectation(s, "correct", [], []))
+        for s in students.values()
+    }
     for entry in data["bug"] + data.get("style", []):
         kind = entry.get("kind", "bug" if "failed" in entry else "style")
         described = dict(entry, description=f"{entry['description']} (based on {entry['base']})")
-        out[entry["name"]] = (edited(cells_of(entry["base"]), entry), answers_of(students[entry["base"]]["answers"]),
-                              expectation(described, kind, entry.get("lose", []), entry.get("failed", []),
-                                          entry.get("free", ())))
+        out[entry["name"]] = (
+            edited(cells_of(entry["base"]), entry),
+            answers_of(students[entry["base"]]["answers"]),
+            expectation(described, kind, entry.get("lose", []), entry.get("failed", []), entry.get("free", ())),
+        )
     for entry in data["incomplete"]:
         kept = entry.get("cells", [])
         cells = [c for c in cells_of(entry["base"]) if c[0] in kept] if kept else []
@@ -134,8 +153,10 @@ def submissions():
 
 
 def render(name, nb, expected):
-    return {HERE / f"{name}.ipynb": nbformat.writes(nb, version=4) + "\n",
-            HERE / f"{name}.expected.json": json.dumps(expected, indent=2, ensure_ascii=False) + "\n"}
+    return {
+        HERE / f"{name}.ipynb": nbformat.writes(nb, version=4) + "\n",
+        HERE / f"{name}.expected.json": json.dumps(expected, indent=2, ensure_ascii=False) + "\n",
+    }
 
 
 def main(argv=None):
@@ -155,8 +176,10 @@ def main(argv=None):
     for p in stale:
         p.write_text(files[p], encoding="utf-8")
     kinds = [expected["kind"] for _, expected in built.values()]
-    print(f"wrote {len(built)} submissions ({', '.join(f'{kinds.count(k)} {k}' for k in sorted(set(kinds)))}), "
-          f"{len(stale)} files changed")
+    print(
+        f"wrote {len(built)} submissions ({', '.join(f'{kinds.count(k)} {k}' for k in sorted(set(kinds)))}), "
+        f"{len(stale)} files changed"
+    )
     return 0
 
 

@@ -3,6 +3,7 @@
 Shared by tests/test_submissions.py and bench/grader_accuracy.py. `grade` runs in worker processes, so this module
 imports nothing from the grader at import time beyond what `grade` itself needs.
 """
+
 import json
 from pathlib import Path
 
@@ -11,8 +12,11 @@ HERE = Path(__file__).resolve().parent
 
 def names():
     """Every submission that has both a notebook and an expected-result file, sorted."""
-    return sorted(p.name[: -len(".expected.json")] for p in HERE.glob("*.expected.json")
-                  if (HERE / (p.name[: -len(".expected.json")] + ".ipynb")).exists())
+    return sorted(
+        p.name[: -len(".expected.json")]
+        for p in HERE.glob("*.expected.json")
+        if (HERE / (p.name[: -len(".expected.json")] + ".ipynb")).exists()
+    )
 
 
 def notebook(name):

@@ -1,4 +1,5 @@
 """Helpers for the grader's tests: small notebooks built from the solution, graded in a real kernel."""
+
 from pathlib import Path
 
 import nbformat

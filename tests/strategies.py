@@ -1,4 +1,5 @@
 """Hypothesis strategies for the reference's tests: network sizes, weight scales, sequences."""
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -14,5 +15,6 @@ def problems(draw, min_length=1, min_scale=0.05):
     D, I, T = draw(sizes), draw(sizes), draw(st.integers(min_value=min_length, max_value=12))
     scale = draw(st.floats(min_value=min_scale, max_value=2.0))
     rng = np.random.default_rng(draw(seeds))
-    return dict(D=D, I=I, T=T, scale=scale, rng=rng,
-                x=rng.normal(size=(T, D)), y=rng.integers(0, 2, size=1).astype(float))
+    return dict(
+        D=D, I=I, T=T, scale=scale, rng=rng, x=rng.normal(size=(T, D)), y=rng.integers(0, 2, size=1).astype(float)
+    )

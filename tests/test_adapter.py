@@ -5,6 +5,7 @@ would, minus the training runs); the scenarios must map their classes onto the i
 what the scenarios read back must be the reference's numbers on the same weights, to the precision the student's
 code computes in (float32 is correct code).
 """
+
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,7 +19,6 @@ from grader.checks.common import close, tolerance
 from grader.kernel import codec, scenarios
 from grader.kernel.adapter import AdapterError, constructor_candidates
 from reference.assignment import CLASSES, NAMES, NETWORK_PARAMETERS
-from reference.finite_differences import relative_error
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "submissions"))
@@ -65,8 +65,15 @@ def test_describe_finds_every_name_of_the_assignment(student):
 def test_the_gate_maps_and_computes_the_references_numbers(student, D, I):
     rng = np.random.default_rng(D * 10 + I)
     params = expected.random_params(rng, D, I, 1, 1.0, ("W", "R", "b"))
-    args = dict(D=D, I=I, activation="sigmoid", params=params, xs=rng.normal(size=(4, D)),
-                hs=rng.normal(size=(4, I)), upstream=rng.normal(size=(4, I)))
+    args = dict(
+        D=D,
+        I=I,
+        activation="sigmoid",
+        params=params,
+        xs=rng.normal(size=(4, D)),
+        hs=rng.normal(size=(4, I)),
+        upstream=rng.normal(size=(4, I)),
+    )
     (got, close), want = answered(student, "gate_scenario", eta=0.1, **args), expected.gate(**args)
     assert close(got["a"], want["a"]) and close(got["grad_x"], want["grad_x"]) and close(got["grad_h"], want["grad_h"])
     assert all(close(got["grads"][n], want["grads"][n]) for n in "WRb")
@@ -80,15 +87,19 @@ def test_the_networks_map_and_compute_the_references_numbers(student, class_name
     rng = np.random.default_rng(D + I)
     params = expected.random_params(rng, D, I, 1, 1.0, NETWORK_PARAMETERS)
     xs, ys = rng.normal(size=(2, 4, D)), np.array([[1.0], [0.0]])
-    got, close = answered(student, "network_scenario", class_name=class_name, D=D, I=I, K=1, params=params, xs=xs,
-                          ys=ys, eta=0.1)
+    got, close = answered(
+        student, "network_scenario", class_name=class_name, D=D, I=I, K=1, params=params, xs=xs, ys=ys, eta=0.1
+    )
     want = expected.lstm(params, xs, ys, "bptt" if class_name == "LSTM" else "rtrl")
     if class_name == "LSTM":
         assert close(got["losses"], want["losses"])
     else:
         assert close(got["outputs"], expected.rtrl_outputs(params, xs))
-    grads = got["grads"] if set(got["grads"]) == set(NETWORK_PARAMETERS) else {
-        n: (params[n] - got["updated"][n]) / 0.1 for n in NETWORK_PARAMETERS}
+    grads = (
+        got["grads"]
+        if set(got["grads"]) == set(NETWORK_PARAMETERS)
+        else {n: (params[n] - got["updated"][n]) / 0.1 for n in NETWORK_PARAMETERS}
+    )
     assert all(close(grads[n], want["grads"][n]) for n in NETWORK_PARAMETERS)
 
 
@@ -123,8 +134,15 @@ def test_a_class_that_cannot_be_mapped_says_what_was_looked_for():
         scenarios.build({"Gate": Gate}, "Gate", 2, 3)
 
 
-@pytest.mark.parametrize("value", [np.float32([0.5, 1.5]), np.arange(3, dtype=np.uint8), np.array([True, False]),
-                                   {"a": [1.0, None, "text", np.float64(2.5)]}])
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.float32([0.5, 1.5]),
+        np.arange(3, dtype=np.uint8),
+        np.array([True, False]),
+        {"a": [1.0, None, "text", np.float64(2.5)]},
+    ],
+)
 def test_the_codec_round_trips_in_the_allowed_dtypes(value):
     back = codec.loads(codec.dumps(value))
     if isinstance(value, np.ndarray):

@@ -1,10 +1,12 @@
 """`grade FOLDER`: each notebook graded in a process of its own, so one notebook's misdeeds cost only its own grade."""
+
 import csv
 import json
 import subprocess
 
 import nbformat
 import psutil
+from grading import TEMPLATE, write
 from nbformat.v4 import new_code_cell
 
 from grader import batch
@@ -12,8 +14,6 @@ from grader.cli import main
 from grader.execute import Limits
 from grader.pipeline import grade_notebook
 from grader.report import as_json, comparable
-
-from grading import TEMPLATE, write
 
 KILLS_ITS_GRADER = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"
 
@@ -57,11 +57,16 @@ def test_a_folder_is_graded_notebook_by_notebook_whatever_one_of_them_does(tmp_p
     assert main([str(course), "--out", str(out), "--jobs", "2", "--no-sandbox"]) == 0
     assert list(elsewhere.iterdir()) == []  # nothing written but the output asked for
     assert [str(name) for _, name in batch.notebooks_in([course / "ann", course / "killer.ipynb"])] == [
-        "ann/lstm.ipynb", "killer.ipynb"]  # named below the folder they share
+        "ann/lstm.ipynb",
+        "killer.ipynb",
+    ]  # named below the folder they share
 
     rows = {row["notebook"]: row for row in csv.DictReader((out / "summary.csv").open())}
     assert {name: row["status"] for name, row in rows.items()} == {
-        "ann/lstm.ipynb": "graded", "broken.ipynb": "unreadable", "killer.ipynb": "stopped"}
+        "ann/lstm.ipynb": "graded",
+        "broken.ipynb": "unreadable",
+        "killer.ipynb": "stopped",
+    }
     assert "killed by signal 9" in rows["killer.ipynb"]["message"]
     assert "is not JSON" in rows["broken.ipynb"]["message"]
     assert (out / "broken.txt").read_text() == rows["broken.ipynb"]["message"] + "\n"  # the sentence, for the student
@@ -89,8 +94,14 @@ def test_a_folder_without_notebooks_gets_one_sentence(tmp_path, capsys):
 
 def test_only_students_notebooks_are_found_and_each_once(tmp_path):
     course = tmp_path / "course"
-    for name in ["ann/lstm.ipynb", "bob.ipynb", "__MACOSX/._bob.ipynb", "ann/._lstm.ipynb",
-                 "ann/.ipynb_checkpoints/lstm-checkpoint.ipynb", "x.ipynb/inner.ipynb"]:
+    for name in [
+        "ann/lstm.ipynb",
+        "bob.ipynb",
+        "__MACOSX/._bob.ipynb",
+        "ann/._lstm.ipynb",
+        "ann/.ipynb_checkpoints/lstm-checkpoint.ipynb",
+        "x.ipynb/inner.ipynb",
+    ]:
         (course / name).parent.mkdir(parents=True, exist_ok=True)
         (course / name).write_text("{}")
     found = batch.notebooks_in([course, course / "bob.ipynb", course / "ann"])  # given twice, and inside a folder

@@ -97,13 +97,15 @@ def test_cells_run_with_magics_errors_are_recorded_and_execution_goes_on_the_sam
 
 
 def test_backend_magics_take_no_import_down_and_install_commands_install_nothing():
-    runs = run(notebook(
-        "%matplotlib widget\nimport numpy as np",
-        "%matplotlib qt\nimport matplotlib\nprint(np.ones(2).sum(), matplotlib.get_backend())",
-        "import sys\n%pip install no-such-package\n!pip install no-such-package\n"
-        "!{sys.executable} -m pip install no-such-package\nprint('after')",
-        "!echo other shell commands run",
-    ))
+    runs = run(
+        notebook(
+            "%matplotlib widget\nimport numpy as np",
+            "%matplotlib qt\nimport matplotlib\nprint(np.ones(2).sum(), matplotlib.get_backend())",
+            "import sys\n%pip install no-such-package\n!pip install no-such-package\n"
+            "!{sys.executable} -m pip install no-such-package\nprint('after')",
+            "!echo other shell commands run",
+        )
+    )
     assert [r.outcome for r in runs] == ["ok"] * 4, [r.error for r in runs]
     assert runs[1].output_excerpt.startswith("2.0") and "inline" in runs[1].output_excerpt  # no window can open
     assert runs[2].output_excerpt.count("The grader installs no packages") == 3
@@ -164,8 +166,9 @@ def test_deaths_and_memory_errors_are_recorded_and_a_fresh_limited_kernel_runs_t
 
 
 def test_definitions_made_before_a_death_are_back_after_the_restart():
-    with KernelSession(notebook("counter = [0]\nclass Gate: pass", "counter[0] += 1", "import os; os._exit(1)",
-                                "later = 2"), SMALL) as session:
+    with KernelSession(
+        notebook("counter = [0]\nclass Gate: pass", "counter[0] += 1", "import os; os._exit(1)", "later = 2"), SMALL
+    ) as session:
         runs = session.run_notebook()
         seen = session.call("result = {'gate': 'Gate' in globals(), 'counter': counter[0], 'later': later}")
     assert [r.outcome for r in runs] == ["ok", "ok", "kernel_died", "ok"]
@@ -175,7 +178,9 @@ def test_definitions_made_before_a_death_are_back_after_the_restart():
 def test_output_floods_are_capped_in_the_grading_process():
     flood = "for _ in range(20_000): print('x' * 10_000)"  # 200 MB of prints
     # 100 MB of display text: not trimmed in the kernel as stdout is, only by the grader's cap.
-    displays = "from IPython.display import display\nfor _ in range(100):\n    display({'text/plain': 'y' * 10**6}, raw=True)"
+    displays = (
+        "from IPython.display import display\nfor _ in range(100):\n    display({'text/plain': 'y' * 10**6}, raw=True)"
+    )
     limits = Limits(cell_timeout=20, memory_bytes=1 << 30, output_chars=2_000)
     with PeakRss() as rss:
         runs = run(notebook(flood, displays, "print('next')"), limits)
@@ -189,19 +194,23 @@ def test_output_floods_are_capped_in_the_grading_process():
 
 def test_output_keeps_its_end_and_reads_as_the_notebook_shows_it():
     limits = Limits(cell_timeout=30, memory_bytes=1 << 30, output_chars=2_000)
-    runs = run(notebook(
-        "for i in range(20_000):\n    print('debug', i, 'x' * 100)\nprint('final accuracy: 0.97')",
-        "for p in range(0, 101, 25):\n    print(f'\\r{p:3d}%', end='')\nprint(' done')",  # a progress bar
-        "%matplotlib inline\nimport matplotlib.pyplot as plt\nfrom IPython.display import HTML, Markdown, display\n"
-        "print('figures:', end='')\nfor i in range(2):\n    plt.plot([i])\n    plt.show()\n"
-        "display(HTML('<p><b>accuracy</b> 0.97</p>'))\ndisplay(Markdown('**done**'))",
-    ), limits)
+    runs = run(
+        notebook(
+            "for i in range(20_000):\n    print('debug', i, 'x' * 100)\nprint('final accuracy: 0.97')",
+            "for p in range(0, 101, 25):\n    print(f'\\r{p:3d}%', end='')\nprint(' done')",  # a progress bar
+            "%matplotlib inline\nimport matplotlib.pyplot as plt\nfrom IPython.display import HTML, Markdown, display\n"
+            "print('figures:', end='')\nfor i in range(2):\n    plt.plot([i])\n    plt.show()\n"
+            "display(HTML('<p><b>accuracy</b> 0.97</p>'))\ndisplay(Markdown('**done**'))",
+        ),
+        limits,
+    )
     flood, bar, displays = (r.output_excerpt for r in runs)
     assert flood.startswith("debug 0 x") and LEFT_OUT in flood and len(flood) <= limits.output_chars + len(LEFT_OUT)
     assert flood.endswith(f"debug 19999 {'x' * 100}\nfinal accuracy: 0.97\n")
     assert bar == "100% done\n"
-    assert displays == ("figures:\n<Figure size 640x480 with 1 Axes>\n<Figure size 640x480 with 1 Axes>\n"
-                        "accuracy 0.97\n**done**\n")
+    assert displays == (
+        "figures:\n<Figure size 640x480 with 1 Axes>\n<Figure size 640x480 with 1 Axes>\naccuracy 0.97\n**done**\n"
+    )
 
 
 LEAVE_PROCESSES = """\
@@ -364,9 +373,7 @@ def test_call_accepts_only_the_payload_with_its_nonce():
 def test_channel_survives_reset():
     with KernelSession(notebook("x = 1", "%reset -f", "import os"), SMALL) as session:
         assert [r.outcome for r in session.run_notebook()] == ["ok", "ok", "ok"]
-        assert session.call("result = {'names': sorted(n for n in ('x', 'os') if n in globals())}") == {
-            "names": ["os"]
-        }
+        assert session.call("result = {'names': sorted(n for n in ('x', 'os') if n in globals())}") == {"names": ["os"]}
 
 
 def test_errors_say_one_sentence_and_pickle():

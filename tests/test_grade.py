@@ -1,5 +1,6 @@
 """`grade` end to end: full marks for the solution, zero and a clean report for the template, the same score for a
 notebook that tampers with numpy as for its honest code, the same JSON twice, and grading through kernel deaths."""
+
 import json
 import secrets
 import signal
@@ -20,7 +21,7 @@ from grader.report import as_json, as_text, comparable
 from reference.assignment import CODE_EXERCISES as CODE_EXERCISE_NUMBERS
 
 CODE_EXERCISES = {str(e) for e in CODE_EXERCISE_NUMBERS}
-TAMPERING = r'''
+TAMPERING = r"""
 import builtins, numpy as np
 from IPython import get_ipython
 np.allclose = lambda *a, **k: True
@@ -32,7 +33,7 @@ builtins.abs = lambda x: 0
 get_ipython().input_transformers_post.append(lambda lines: [l.replace("assert ", "pass  # ") for l in lines])
 print('{"score": 100, "max_score": 100}')
 print("All checks passed: 100 / 100 points")
-'''
+"""
 
 
 def test_solution_gets_full_marks_on_every_code_exercise(tmp_path, capsys):
@@ -108,13 +109,17 @@ def test_solution_graded_twice_with_training_gives_the_same_json(tmp_path):
 @pytest.mark.parametrize("options", [[], ["--no-sandbox"]])
 def test_a_terminated_grader_leaves_no_process_of_the_student_behind(tmp_path, options):
     mark = secrets.token_hex(8)  # in the child's command line: its pid inside a sandbox is not the host's
-    spawn = (f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', "
-             f"{mark!r}], start_new_session=True)\ntime.sleep(600)")
+    spawn = (
+        f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', "
+        f"{mark!r}], start_new_session=True)\ntime.sleep(600)"
+    )
     path = write(with_cells(solution_code(), spawn), tmp_path / "spawner.ipynb")
     grader = subprocess.Popen([sys.executable, "-m", "grader.cli", str(path), *options], stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not (child := [p for p in psutil.process_iter(["cmdline"]) if mark in (p.info["cmdline"] or [])]) \
-            and time.monotonic() < deadline:
+    while (
+        not (child := [p for p in psutil.process_iter(["cmdline"]) if mark in (p.info["cmdline"] or [])])
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.2)
     kernels = psutil.Process(grader.pid).children(recursive=True)
     assert child and kernels
@@ -125,19 +130,25 @@ def test_a_terminated_grader_leaves_no_process_of_the_student_behind(tmp_path, o
 
 
 BREACHING = {  # a breach of the template (later cells of the solution), and the deduction it must cost, once
-    "returns": ("""
+    "returns": (
+        """
 _forward = LSTM.forward
 def forward_returning_a_pair(self, x, y):
     loss = _forward(self, x, y)
     return loss, self.y_hat
 LSTM.forward = forward_returning_a_pair
-""", 5),
-    "globals": ("""
+""",
+        5,
+    ),
+    "globals": (
+        """
 T = 7
 def forward_over_global_T(self, x, y, _forward=LSTM.forward):
     return _forward(self, x[:T], y)
 LSTM.forward = forward_over_global_T
-""", 5),
+""",
+        5,
+    ),
 }
 
 
@@ -165,8 +176,9 @@ def test_grading_writes_nothing_where_it_is_run_from(tmp_path):
     cwd = tmp_path / "elsewhere"
     cwd.mkdir()
     # A process of its own: Hypothesis caches what it learns once per process, at its first drawn example.
-    done = subprocess.run([sys.executable, "-c", GRADE_WITH_ONE_CHECK, str(notebook)], cwd=cwd, capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", GRADE_WITH_ONE_CHECK, str(notebook)], cwd=cwd, capture_output=True, text=True
+    )
     assert float(done.stdout) > 0, done.stderr  # the check passed, so Hypothesis drew examples
     assert list(cwd.iterdir()) == []
 
@@ -178,13 +190,18 @@ def test_the_report_leads_with_the_first_error_and_groups_what_it_explains(tmp_p
     gate = 1 + [c.id for c in notebook.cells if c.cell_type == "code"].index("ex02-code-1")  # as the student counts
     report = grade_notebook(write(notebook, tmp_path / "student.ipynb"), checks=FAST_CHECKS)
     lines = as_text(report).splitlines()
-    assert lines[2].startswith("First error, in code cell 1 (In [1]), line 1 `import torch`: ModuleNotFoundError: "
-                               "No module named 'torch'; the grader has no package `torch` and installs none")
+    assert lines[2].startswith(
+        "First error, in code cell 1 (In [1]), line 1 `import torch`: ModuleNotFoundError: "
+        "No module named 'torch'; the grader has no package `torch` and installs none"
+    )
     assert f"the {len(FAST_CHECKS)} checks of `Gate`, `LSTM`, `generate_data` and `LSTM_RTRL`" in lines[3]
     assert set(report.cause.checks) == {c.id for c in FAST_CHECKS} and gate in report.cause.cells
     assert sum("defines no `Gate`" in line for line in lines) == 2  # one line for exercise 2, one for exercise 4
-    assert any(line.startswith(f"  code cell {gate} (In [{gate}]), line ") and line.endswith(
-        "NameError: name 'np' is not defined (this follows from code cell 1 (In [1]))") for line in lines)
+    assert any(
+        line.startswith(f"  code cell {gate} (In [{gate}]), line ")
+        and line.endswith("NameError: name 'np' is not defined (this follows from code cell 1 (In [1]))")
+        for line in lines
+    )
 
 
 def test_a_module_beside_the_notebook_is_not_graded_with_it_and_the_report_says_so(tmp_path):
@@ -194,7 +211,8 @@ def test_a_module_beside_the_notebook_is_not_graded_with_it_and_the_report_says_
     assert report.cause.error == (
         "code cell 1 (In [1]), line 2 `from helpers import sigmoid`: ModuleNotFoundError: No module named 'helpers'; "
         "only the notebook is graded, so `helpers` beside it cannot be imported: put the code your notebook uses "
-        "from it into the notebook")
+        "from it into the notebook"
+    )
 
 
 def test_the_rubric_is_the_registry(capsys):

@@ -1,16 +1,16 @@
 """Loading and locating: a broken file gets one sentence; exercises are found by tags or by headings."""
+
 import json
 
 import nbformat
 import pytest
+from grading import TEMPLATE
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
 from grader.cli import main
 from grader.errors import NotANotebook
 from grader.load import load
 from grader.locate import exercise_of_cells, written_answers
-
-from grading import TEMPLATE
 
 
 def tagged(cell, *tags):
@@ -71,15 +71,17 @@ def test_any_kernelspec_loads_and_outputs_are_dropped(tmp_path):
 
 
 def test_exercises_by_tags_and_by_headings():
-    nb = new_notebook(cells=[
-        new_markdown_cell("# LSTM assignment"),
-        tagged(new_code_cell("class Gate: ..."), "exercise-2"),
-        new_markdown_cell("## Exercise 3: gradients of a gate"),
-        new_markdown_cell("δ = g ⊙ φ'(s), so ∇W = δ xᵀ"),
-        new_markdown_cell("### Exercise 8"),
-        tagged(new_markdown_cell("Your answer here"), "exercise-8", "answer"),
-        tagged(new_markdown_cell("The sensitivities carry over time."), "exercise-11", "answer"),
-    ])
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# LSTM assignment"),
+            tagged(new_code_cell("class Gate: ..."), "exercise-2"),
+            new_markdown_cell("## Exercise 3: gradients of a gate"),
+            new_markdown_cell("δ = g ⊙ φ'(s), so ∇W = δ xᵀ"),
+            new_markdown_cell("### Exercise 8"),
+            tagged(new_markdown_cell("Your answer here"), "exercise-8", "answer"),
+            tagged(new_markdown_cell("The sensitivities carry over time."), "exercise-11", "answer"),
+        ]
+    )
     assert exercise_of_cells(nb) == [None, 2, 3, 3, 8, 8, 11]
     answers = {a.exercise: a.text for a in written_answers(nb)}
     assert answers == {1: "", 3: "δ = g ⊙ φ'(s), so ∇W = δ xᵀ", 8: "", 11: "The sensitivities carry over time."}
@@ -94,5 +96,9 @@ def test_written_answers_are_found_wherever_the_student_put_them():
     notebook.cells.insert(answer_cell["exercise-3"] + 1, new_markdown_cell("δ = g ⊙ φ'(s)"))  # below the placeholder
     notebook.cells.insert(answer_cell["exercise-1"] + 1, new_raw_cell("The gradient vanishes."))  # a raw cell
     answers = {a.exercise: a.text for a in written_answers(notebook)}
-    assert answers == {1: "The gradient vanishes.", 3: "δ = g ⊙ φ'(s)",
-                       8: "The sensitivities grow as I·(D + I + 1) per cell.", 11: "RTRL keeps up to T = 4."}
+    assert answers == {
+        1: "The gradient vanishes.",
+        3: "δ = g ⊙ φ'(s)",
+        8: "The sensitivities grow as I·(D + I + 1) per cell.",
+        11: "RTRL keeps up to T = 4.",
+    }

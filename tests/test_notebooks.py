@@ -3,6 +3,7 @@
 The solution's code cells are our own trusted code, so (d) execs them in this process; the notebooks as files are
 executed in a real python3 kernel through nbclient, as a student's (or the grader's) Jupyter would.
 """
+
 import inspect
 import re
 import time
@@ -23,12 +24,27 @@ ACCURACY = re.compile(r"accuracy on 1000 fresh sequences: ([0-9.]+)")
 
 # The contract's signatures, exactly as the template must spell them.
 INTERFACE = {
-    "Gate": {"__init__": "(self, input_size, hidden_size, activation, activation_derivative)",
-             "forward": "(self, x, h)", "zero_grad": "(self)", "backward": "(self, grad_a)", "update": "(self, eta)"},
-    "LSTM": {"__init__": "(self, input_size, hidden_size, output_size=1)", "forward": "(self, x, y)",
-             "zero_grad": "(self)", "backward": "(self)", "update": "(self, eta)"},
-    "LSTM_RTRL": {"__init__": "(self, input_size, hidden_size, output_size=1)", "reset": "(self)",
-                  "forward": "(self, x_t, y=None)", "zero_grad": "(self)", "update": "(self, eta)"},
+    "Gate": {
+        "__init__": "(self, input_size, hidden_size, activation, activation_derivative)",
+        "forward": "(self, x, h)",
+        "zero_grad": "(self)",
+        "backward": "(self, grad_a)",
+        "update": "(self, eta)",
+    },
+    "LSTM": {
+        "__init__": "(self, input_size, hidden_size, output_size=1)",
+        "forward": "(self, x, y)",
+        "zero_grad": "(self)",
+        "backward": "(self)",
+        "update": "(self, eta)",
+    },
+    "LSTM_RTRL": {
+        "__init__": "(self, input_size, hidden_size, output_size=1)",
+        "reset": "(self)",
+        "forward": "(self, x_t, y=None)",
+        "zero_grad": "(self)",
+        "update": "(self, eta)",
+    },
 }
 
 
@@ -68,8 +84,9 @@ def execute(nb, cwd):
     """Run a notebook top to bottom in a fresh python3 kernel; returns the executed copy and the seconds taken."""
     nb = nbformat.from_dict(nb)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=300, startup_timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(cwd)}}).execute()  # raises CellExecutionError on any error
+    NotebookClient(
+        nb, timeout=300, startup_timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+    ).execute()  # raises CellExecutionError on any error
     return nb, time.perf_counter() - start
 
 
@@ -95,8 +112,9 @@ def test_every_member_of_the_reference_classes_is_placed_in_one_exercise():
     for definition in DEFINITIONS.values():
         cls = getattr(reference, definition.name)
         if inspect.isclass(cls):
-            interface = {m.name: e.number for e in EXERCISES for d in e.defines if d.name == cls.__name__
-                         for m in d.methods}
+            interface = {
+                m.name: e.number for e in EXERCISES for d in e.defines if d.name == cls.__name__ for m in d.methods
+            }
             placed = [name for names in notebooks.members_by_exercise(cls, interface).values() for name in names]
             members = [n for n, m in vars(cls).items() if inspect.isfunction(m) or isinstance(m, property)]
             assert sorted(placed) == sorted(members), cls.__name__
@@ -106,6 +124,7 @@ def test_a_helper_after_the_last_interface_method_cannot_be_placed():
     class Late:
         def forward(self): ...
         def helper(self): ...
+
     with pytest.raises(LookupError, match="helper"):
         notebooks.members_by_exercise(Late, {"forward": 2})
 
@@ -147,8 +166,9 @@ def test_every_exercise_has_its_cells(which):
 
 def test_template_and_solution_have_the_same_cells_and_differ_only_where_students_work():
     template, solution = read("template"), read("solution")
-    assert [(c.id, c.cell_type, c.metadata) for c in template.cells] == \
-           [(c.id, c.cell_type, c.metadata) for c in solution.cells]
+    assert [(c.id, c.cell_type, c.metadata) for c in template.cells] == [
+        (c.id, c.cell_type, c.metadata) for c in solution.cells
+    ]
     for t, s in zip(template.cells, solution.cells):
         if role(t) in ("text", "setup", "given"):
             assert t.source == s.source, t.id
@@ -217,8 +237,7 @@ def copy_parameters(source, target, names):
 
 def assert_same(reference, other, names):
     for name in names:
-        np.testing.assert_allclose(getattr(other, name), getattr(reference, name), rtol=1e-13, atol=1e-15,
-                                   err_msg=name)
+        np.testing.assert_allclose(getattr(other, name), getattr(reference, name), rtol=1e-13, atol=1e-15, err_msg=name)
 
 
 def test_solution_gate_equals_reference(solution):
@@ -270,8 +289,7 @@ def test_solution_lstm_equals_reference(solution):
         mine.backward()
         ref.backward()
     for name in LSTM_NAMES:
-        np.testing.assert_allclose(lstm_grad(mine, name), lstm_grad(ref, name), rtol=1e-12, atol=1e-15,
-                                   err_msg=name)
+        np.testing.assert_allclose(lstm_grad(mine, name), lstm_grad(ref, name), rtol=1e-12, atol=1e-15, err_msg=name)
     ref.update(0.5)
     mine.update(0.5)
     for name in LSTM_NAMES:
@@ -359,6 +377,7 @@ def test_template_spells_the_interface_and_its_stubs_raise():
 
 def test_solution_accepts_every_call_the_interface_allows(solution):
     """The solution's signatures may add keyword-only-in-practice extras (rng=...), nothing else."""
+
     def shape(function):
         params = [p for p in inspect.signature(function).parameters.values() if p.name != "rng"]
         return [(p.kind, p.default) for p in params]
@@ -366,6 +385,7 @@ def test_solution_accepts_every_call_the_interface_allows(solution):
     template = run_cells(read("template"), DEFINING_ROLES)
     for class_name, methods in INTERFACE.items():
         for method in methods:
-            assert shape(getattr(solution[class_name], method)) == shape(getattr(template[class_name], method)), \
+            assert shape(getattr(solution[class_name], method)) == shape(getattr(template[class_name], method)), (
                 f"{class_name}.{method}"
+            )
     assert shape(solution["generate_data"]) == shape(template["generate_data"])

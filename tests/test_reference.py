@@ -1,4 +1,5 @@
 """The reference is verified against finite differences and statistical tests, over Hypothesis-drawn problems."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -36,8 +37,11 @@ def parameters(model):
     if isinstance(model, Gate):
         return [(k, getattr(model, k), getattr(model, "d" + k)) for k in ("W", "R", "b")]
     if isinstance(model, LSTM):
-        gates = [(f"{g}.{k}", getattr(getattr(model, g), k), getattr(getattr(model, g), "d" + k))
-                 for g in "zio" for k in ("W", "R", "b")]
+        gates = [
+            (f"{g}.{k}", getattr(getattr(model, g), k), getattr(getattr(model, g), "d" + k))
+            for g in "zio"
+            for k in ("W", "R", "b")
+        ]
         return gates + [(k, getattr(model, k), getattr(model, "d" + k)) for k in ("W_y", "b_y")]
     return [(k, getattr(model, k), getattr(model, "d" + k)) for k in PARAMS]
 
@@ -65,6 +69,7 @@ def run_rtrl(model, x, y):
 
 
 # ---------------------------------------------------------------- Gate (exercises 2 and 4)
+
 
 @given(problem=problems(), activation=st.sampled_from(sorted(ACTIVATIONS)))
 @settings(max_examples=40)
@@ -116,6 +121,7 @@ def test_gate_backward_accumulates_and_zero_grad_resets():
 
 
 # ---------------------------------------------------------------- LSTM with BPTT (exercises 5 and 6)
+
 
 @given(problem=problems())
 @settings(max_examples=25)
@@ -173,6 +179,7 @@ def test_update_descends_along_the_gradient():
 
 
 # ---------------------------------------------------------------- LSTM_RTRL (exercises 9 and 10)
+
 
 def frozen_h_loss(model, x, y, h_recorded):
     """The loss of the network whose gates read h(t-1) from a recorded trajectory instead of the live state.
@@ -235,7 +242,8 @@ def test_rtrl_sensitivities_have_the_parameters_shapes():
     """O(I(D+I)) numbers, not full RTRL's O(I²(D+I))."""
     model = LSTM_RTRL(3, 7)
     assert {name: s.shape for name, s in model.S.items()} == {
-        name: getattr(model, name).shape for name in ("W_z", "R_z", "b_z", "W_i", "R_i", "b_i")}
+        name: getattr(model, name).shape for name in ("W_z", "R_z", "b_z", "W_i", "R_i", "b_i")
+    }
 
 
 def test_rtrl_reset_clears_state_and_sensitivities():
@@ -248,6 +256,7 @@ def test_rtrl_reset_clears_state_and_sensitivities():
 
 
 # ---------------------------------------------------------------- batched = per-sequence
+
 
 @given(problem=problems(), batch=st.integers(min_value=1, max_value=4))
 @settings(max_examples=30)
@@ -276,9 +285,16 @@ def test_batched_math_equals_per_sequence_classes(problem, batch):
 
 # ---------------------------------------------------------------- initialisation and data (exercises 2, 5, 7, 9)
 
-@pytest.mark.parametrize("make", [lambda rng: Gate(8, 16, tanh, tanh_derivative, rng=rng),
-                                  lambda rng: LSTM(8, 16, rng=rng), lambda rng: LSTM_RTRL(8, 16, rng=rng)],
-                         ids=["Gate", "LSTM", "LSTM_RTRL"])
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda rng: Gate(8, 16, tanh, tanh_derivative, rng=rng),
+        lambda rng: LSTM(8, 16, rng=rng),
+        lambda rng: LSTM_RTRL(8, 16, rng=rng),
+    ],
+    ids=["Gate", "LSTM", "LSTM_RTRL"],
+)
 def test_initial_parameters_are_uniform_in_a_hundredth(make):
     values = np.concatenate([array.ravel() for _, array, _ in parameters(make(np.random.default_rng(6)))])
     assert np.abs(values).max() <= 0.01

@@ -12,6 +12,7 @@ Grading the variants end to end is tests/test_submissions.py's (slow) job: style
 corpus with the bugs, so every variant is graded there against its expectation (`-k NAME` for some). The last test
 here only checks that they are.
 """
+
 import itertools
 import random
 import sys
@@ -35,9 +36,11 @@ import expectations  # noqa: E402
 STYLES = {s["name"]: s for s in tomllib.loads((ROOT / "submissions" / "styles.toml").read_text())["style"]}
 STUDENTS = ("alice", "bob", "carol", "dave", "erin", "frank")
 TEMPLATE = nbformat.read(ROOT / "reference" / "template.ipynb", as_version=4)
-ACTIVATIONS = {"tanh": (reference.tanh, reference.tanh_derivative),
-               "sigmoid": (reference.sigmoid, reference.sigmoid_derivative),
-               "softsign": (reference.softsign, reference.softsign_derivative)}
+ACTIVATIONS = {
+    "tanh": (reference.tanh, reference.tanh_derivative),
+    "sigmoid": (reference.sigmoid, reference.sigmoid_derivative),
+    "softsign": (reference.softsign, reference.softsign_derivative),
+}
 BREACH_KINDS = ("returns", "columns", "container", "globals")  # as grader/checks/registry.py's BREACHES
 
 # ---------------------------------------------------------------- how the examiner reaches the interface
@@ -48,62 +51,167 @@ BREACH_KINDS = ("returns", "columns", "container", "globals")  # as grader/check
 # expression is a view of the student's array in the interface's layout (".T" for transposed storage), written to in
 # place. "m.W_z" and the like name an LSTM's parameter directly where it has no Gate objects.
 DEFAULT = {
-    "gate": "Gate(D, I, f, df)", "forward": "g.forward(x, h)", "backward": "g.backward(d)",
-    "W": "{g}.W", "R": "{g}.R", "b": "{g}.b", "dW": "{g}.dW", "dR": "{g}.dR", "db": "{g}.db",
-    "lstm": "LSTM(D, I)", "loss": "m.forward(x, y)", "z": "m.z", "i": "m.i", "o": "m.o",
-    "W_y": "m.W_y", "b_y": "m.b_y", "dW_y": "m.dW_y", "db_y": "m.db_y",
-    "rtrl": "LSTM_RTRL(D, I)", "reset": "r.reset()", "step": "r.forward(x, y)",
-    **{f"r.{n}": f"r.{n}" for n in NETWORK_PARAMETERS}, **{f"r.d{n}": f"r.d{n}" for n in NETWORK_PARAMETERS},
+    "gate": "Gate(D, I, f, df)",
+    "forward": "g.forward(x, h)",
+    "backward": "g.backward(d)",
+    "W": "{g}.W",
+    "R": "{g}.R",
+    "b": "{g}.b",
+    "dW": "{g}.dW",
+    "dR": "{g}.dR",
+    "db": "{g}.db",
+    "lstm": "LSTM(D, I)",
+    "loss": "m.forward(x, y)",
+    "z": "m.z",
+    "i": "m.i",
+    "o": "m.o",
+    "W_y": "m.W_y",
+    "b_y": "m.b_y",
+    "dW_y": "m.dW_y",
+    "db_y": "m.db_y",
+    "rtrl": "LSTM_RTRL(D, I)",
+    "reset": "r.reset()",
+    "step": "r.forward(x, y)",
+    **{f"r.{n}": f"r.{n}" for n in NETWORK_PARAMETERS},
+    **{f"r.d{n}": f"r.d{n}" for n in NETWORK_PARAMETERS},
     "globals": {},  # notebook global -> the size it must hold ("T", "I"), for code that reads globals
 }
 
 
 def renamed(obj, names, grads):
     """The RTRL entries of an object whose parameter n is called names[n] and whose buffer is grads.format(n)."""
-    return ({f"r.{n}": f"{obj}.{names[n]}" for n in names}
-            | {f"r.d{n}": f"{obj}.{grads.format(names[n])}" for n in names})
+    return {f"r.{n}": f"{obj}.{names[n]}" for n in names} | {
+        f"r.d{n}": f"{obj}.{grads.format(names[n])}" for n in names
+    }
 
 
-CAROL_RTRL = ({f"{k}_{g}": (f"{k}{g}.T" if k == "W" else f"{k}{g}") for g in "zio" for k in "WRb"}
-              | {"W_y": "V", "b_y": "b_out"})  # carol's names of the network's parameters, Wz stored D x I
+CAROL_RTRL = {f"{k}_{g}": (f"{k}{g}.T" if k == "W" else f"{k}{g}") for g in "zio" for k in "WRb"} | {
+    "W_y": "V",
+    "b_y": "b_out",
+}  # carol's names of the network's parameters, Wz stored D x I
 WAYS = {
-    "alice": {}, "dave": {}, "erin": {},
-    "bob": {"gate": "Gate(I, D, T, f, df)", "forward": "g.forward(x, h, t)", "backward": "g.backward(d, t, x, h)",
-            "lstm": "LSTM(D, I, 1, T)", "reset": "None", "step": "r.forward(x, t, y)"},
-    "carol": {"W": "{g}.W.T", "R": "{g}.U", "b": "{g}.bias", "dW": "{g}.nabla_W_L.T", "dR": "{g}.nabla_U_L",
-              "db": "{g}.nabla_bias_L", "z": "m.cell_input", "i": "m.input_gate", "o": "m.output_gate",
-              "W_y": "m.V", "b_y": "m.b_out", "dW_y": "m.g_V", "db_y": "m.g_b_out",
-              **{f"r.{n}": f"r.{a}" for n, a in CAROL_RTRL.items()},
-              **{f"r.d{n}": f"r.g_{a}" for n, a in CAROL_RTRL.items()}},
-    "frank": {"gate": "Gate(I, D, f, df)", "forward": "(g.forward(x, h), g.output[-1])[1]", "lstm": "LSTM(I, D)",
-              "W_y": "m.W_out", "b_y": "m.b_out", "dW_y": "m.dW_out", "db_y": "m.db_out", "rtrl": "LSTM_RTRL(I, D)"},
+    "alice": {},
+    "dave": {},
+    "erin": {},
+    "bob": {
+        "gate": "Gate(I, D, T, f, df)",
+        "forward": "g.forward(x, h, t)",
+        "backward": "g.backward(d, t, x, h)",
+        "lstm": "LSTM(D, I, 1, T)",
+        "reset": "None",
+        "step": "r.forward(x, t, y)",
+    },
+    "carol": {
+        "W": "{g}.W.T",
+        "R": "{g}.U",
+        "b": "{g}.bias",
+        "dW": "{g}.nabla_W_L.T",
+        "dR": "{g}.nabla_U_L",
+        "db": "{g}.nabla_bias_L",
+        "z": "m.cell_input",
+        "i": "m.input_gate",
+        "o": "m.output_gate",
+        "W_y": "m.V",
+        "b_y": "m.b_out",
+        "dW_y": "m.g_V",
+        "db_y": "m.g_b_out",
+        **{f"r.{n}": f"r.{a}" for n, a in CAROL_RTRL.items()},
+        **{f"r.d{n}": f"r.g_{a}" for n, a in CAROL_RTRL.items()},
+    },
+    "frank": {
+        "gate": "Gate(I, D, f, df)",
+        "forward": "(g.forward(x, h), g.output[-1])[1]",
+        "lstm": "LSTM(I, D)",
+        "W_y": "m.W_out",
+        "b_y": "m.b_out",
+        "dW_y": "m.dW_out",
+        "db_y": "m.db_out",
+        "rtrl": "LSTM_RTRL(I, D)",
+    },
 }
-COLUMN_GATE = {"forward": "g.forward(x[:, None], h[:, None])", "backward": "g.backward(d[:, None])",
-               "b": "{g}.b[:, 0]", "db": "{g}.db[:, 0]"}
-COLUMN_RTRL = {"step": "r.forward(x[:, None], None if y is None else y[:, None])",
-               **renamed("r", {n: f"{n}[:, 0]" for n in NETWORK_PARAMETERS if n.startswith("b")}, "d{}")}
+COLUMN_GATE = {
+    "forward": "g.forward(x[:, None], h[:, None])",
+    "backward": "g.backward(d[:, None])",
+    "b": "{g}.b[:, 0]",
+    "db": "{g}.db[:, 0]",
+}
+COLUMN_RTRL = {
+    "step": "r.forward(x[:, None], None if y is None else y[:, None])",
+    **renamed("r", {n: f"{n}[:, 0]" for n in NETWORK_PARAMETERS if n.startswith("b")}, "d{}"),
+}
 VARIANT_WAYS = {  # variant -> what differs from its base student's way
     "global_T": {"globals": {"T": "T"}},
-    "names_vocab_alice": {"W": "{g}.W_in", "R": "{g}.W_rec", "b": "{g}.bias", "dW": "{g}.grad_W_in",
-                          "dR": "{g}.grad_W_rec", "db": "{g}.grad_bias", "z": "m.candidate", "i": "m.input_gate",
-                          "o": "m.output_gate", "dW_y": "m.grad_W_y", "db_y": "m.grad_b_y"},
-    "names_vocab_erin": {"W": "{g}.Wx", "R": "{g}.Wh", "b": "{g}.bh", "dW": "{g}.nabla_Wx", "dR": "{g}.nabla_Wh",
-                         "db": "{g}.nabla_bh", "z": "m.block_input", "i": "m.in_gate", "o": "m.out_gate",
-                         "W_y": "m.Why", "b_y": "m.by", "dW_y": "m.nabla_Why", "db_y": "m.nabla_by"},
-    "grads_suffix_frank": {"dW": "{g}.W_grad", "dR": "{g}.R_grad", "db": "{g}.b_grad", "dW_y": "m.W_out_grad",
-                           "db_y": "m.b_out_grad", **renamed("r", {n: n for n in NETWORK_PARAMETERS}, "{}_grad")},
-    "grads_dL_dave": {"dW": "{g}.dL_dW", "dR": "{g}.dL_dR", "db": "{g}.dL_db", "dW_y": "m.dL_dW_y", "db_y": "m.dL_db_y",
-                      **renamed("r", {n: n for n in NETWORK_PARAMETERS}, "dL_d{}")},
-    "rowvec_alice": {"W": "{g}.W.T", "R": "{g}.R.T", "dW": "{g}.dW.T", "dR": "{g}.dR.T", "W_y": "m.W_y.T",
-                     "dW_y": "m.dW_y.T"},
-    "rowvec_erin": {"W": "{g}.W.T", "R": "{g}.R.T", "b": "{g}.b[0]", "dW": "{g}.dW.T", "dR": "{g}.dR.T",
-                    "db": "{g}.db[0]",
-                    **renamed("r", {n: n + (".T" if n[0] in "WR" else "[0]") for n in NETWORK_PARAMETERS}, "d{}")},
-    "rowvec_carol": {"R": "{g}.U.T", "dR": "{g}.nabla_U_L.T",
-                     **renamed("r", {f"R_{g}": f"R{g}.T" for g in "zio"}, "g_{}")},
+    "names_vocab_alice": {
+        "W": "{g}.W_in",
+        "R": "{g}.W_rec",
+        "b": "{g}.bias",
+        "dW": "{g}.grad_W_in",
+        "dR": "{g}.grad_W_rec",
+        "db": "{g}.grad_bias",
+        "z": "m.candidate",
+        "i": "m.input_gate",
+        "o": "m.output_gate",
+        "dW_y": "m.grad_W_y",
+        "db_y": "m.grad_b_y",
+    },
+    "names_vocab_erin": {
+        "W": "{g}.Wx",
+        "R": "{g}.Wh",
+        "b": "{g}.bh",
+        "dW": "{g}.nabla_Wx",
+        "dR": "{g}.nabla_Wh",
+        "db": "{g}.nabla_bh",
+        "z": "m.block_input",
+        "i": "m.in_gate",
+        "o": "m.out_gate",
+        "W_y": "m.Why",
+        "b_y": "m.by",
+        "dW_y": "m.nabla_Why",
+        "db_y": "m.nabla_by",
+    },
+    "grads_suffix_frank": {
+        "dW": "{g}.W_grad",
+        "dR": "{g}.R_grad",
+        "db": "{g}.b_grad",
+        "dW_y": "m.W_out_grad",
+        "db_y": "m.b_out_grad",
+        **renamed("r", {n: n for n in NETWORK_PARAMETERS}, "{}_grad"),
+    },
+    "grads_dL_dave": {
+        "dW": "{g}.dL_dW",
+        "dR": "{g}.dL_dR",
+        "db": "{g}.dL_db",
+        "dW_y": "m.dL_dW_y",
+        "db_y": "m.dL_db_y",
+        **renamed("r", {n: n for n in NETWORK_PARAMETERS}, "dL_d{}"),
+    },
+    "rowvec_alice": {
+        "W": "{g}.W.T",
+        "R": "{g}.R.T",
+        "dW": "{g}.dW.T",
+        "dR": "{g}.dR.T",
+        "W_y": "m.W_y.T",
+        "dW_y": "m.dW_y.T",
+    },
+    "rowvec_erin": {
+        "W": "{g}.W.T",
+        "R": "{g}.R.T",
+        "b": "{g}.b[0]",
+        "dW": "{g}.dW.T",
+        "dR": "{g}.dR.T",
+        "db": "{g}.db[0]",
+        **renamed("r", {n: n + (".T" if n[0] in "WR" else "[0]") for n in NETWORK_PARAMETERS}, "d{}"),
+    },
+    "rowvec_carol": {
+        "R": "{g}.U.T",
+        "dR": "{g}.nabla_U_L.T",
+        **renamed("r", {f"R_{g}": f"R{g}.T" for g in "zio"}, "g_{}"),
+    },
     "params_dict_alice": {k: f"{{g}}.params['{k}']" for k in "WRb"} | {f"d{k}": f"{{g}}.grads['{k}']" for k in "WRb"},
-    "params_dict_frank": {**{f"r.{n}": f"r.params['{n}']" for n in NETWORK_PARAMETERS},
-                          **{f"r.d{n}": f"r.grads['{n}']" for n in NETWORK_PARAMETERS}},
+    "params_dict_frank": {
+        **{f"r.{n}": f"r.params['{n}']" for n in NETWORK_PARAMETERS},
+        **{f"r.d{n}": f"r.grads['{n}']" for n in NETWORK_PARAMETERS},
+    },
     "params_list_erin": {k: f"{{g}}.params[{n}]" for n, k in enumerate("WRb")}
     | {f"d{k}": f"{{g}}.grads[{n}]" for n, k in enumerate("WRb")},
     "gates_dict_alice": {g: f"m.gates['{g}']" for g in "zio"},
@@ -117,8 +225,9 @@ VARIANT_WAYS = {  # variant -> what differs from its base student's way
     **dict.fromkeys(("columns_gate_alice", "columns_gate_erin"), COLUMN_GATE),
     **dict.fromkeys(("columns_rtrl_frank", "columns_rtrl_dave"), COLUMN_RTRL),
     "flat_lstm_erin": {f"m.{p}{n}": f"m.{p}{n}" for n in NETWORK_PARAMETERS[:9] for p in ("", "d")},
-    "flat_lstm_carol": {f"m.{p}{n}": "m." + ("g_" if p else "") + CAROL_RTRL[n] for n in NETWORK_PARAMETERS[:9]
-                        for p in ("", "d")},
+    "flat_lstm_carol": {
+        f"m.{p}{n}": "m." + ("g_" if p else "") + CAROL_RTRL[n] for n in NETWORK_PARAMETERS[:9] for p in ("", "d")
+    },
     "time_index_alice": {"forward": "g.forward(x, h, t)", "backward": "g.backward(d, t)"},
     "time_index_erin": {"forward": "g.forward(x, h, t)", "backward": "g.backward(d, t)"},
     "sizes_order_alice": {"gate": "Gate(I, D, f, df)", "lstm": "LSTM(I, D)", "rtrl": "LSTM_RTRL(I, D)"},
@@ -211,12 +320,20 @@ class Examiner:
         g = self.ev(self.way["gate"], f=f, df=df)
 
         def run():
-            a = [np.array(self.ev(self.way["forward"], g=g, x=x.copy(), h=h.copy(), t=t), dtype=float).reshape(-1)
-                 for t, (x, h) in enumerate(zip(xs, hs))]
-            backs = [self.ev(self.way["backward"], g=g, d=upstream[t].copy(), t=t, x=xs[t].copy(), h=hs[t].copy())
-                     for t in reversed(range(len(xs)))][::-1]
-            return {"a": np.array(a), "grad_x": np.array([np.reshape(b[0], -1) for b in backs], dtype=float),
-                    "grad_h": np.array([np.reshape(b[1], -1) for b in backs], dtype=float)}
+            a = [
+                np.array(self.ev(self.way["forward"], g=g, x=x.copy(), h=h.copy(), t=t), dtype=float).reshape(-1)
+                for t, (x, h) in enumerate(zip(xs, hs))
+            ]
+            backs = [
+                self.ev(self.way["backward"], g=g, d=upstream[t].copy(), t=t, x=xs[t].copy(), h=hs[t].copy())
+                for t in reversed(range(len(xs)))
+            ][::-1]
+            return {
+                "a": np.array(a),
+                "grad_x": np.array([np.reshape(b[0], -1) for b in backs], dtype=float),
+                "grad_h": np.array([np.reshape(b[1], -1) for b in backs], dtype=float),
+            }
+
         return self.learn("g", g, params, eta, run)
 
     def lstm(self, params, xs, ys, eta):
@@ -228,6 +345,7 @@ class Examiner:
                 losses.append(float(np.sum(self.ev(self.way["loss"], m=m, x=x.copy(), y=y.copy()))))
                 m.backward()
             return np.array(losses)
+
         return self.learn("m", m, params, eta, run)
 
     def rtrl(self, params, xs, ys, eta):
@@ -242,6 +360,7 @@ class Examiner:
                     out = self.ev(self.way["step"], r=r, x=x_t.copy(), y=target, t=t)
                     outputs.append(np.array(out, dtype=float).reshape(-1))
             return np.array(outputs)
+
         return self.learn("r", r, params, eta, run)
 
 
@@ -253,8 +372,10 @@ def reference_gate(D, I, activation, params, xs, hs, upstream):
     g.W, g.R, g.b = (params[k].copy() for k in "WRb")
     a = np.array([g.forward(x, h) for x, h in zip(xs, hs)])
     backs = [g.backward(u) for u in reversed(list(upstream))][::-1]
-    return ({"a": a, "grad_x": np.array([b[0] for b in backs]), "grad_h": np.array([b[1] for b in backs])},
-            {"W": g.dW, "R": g.dR, "b": g.db})
+    return (
+        {"a": a, "grad_x": np.array([b[0] for b in backs]), "grad_h": np.array([b[1] for b in backs])},
+        {"W": g.dW, "R": g.dR, "b": g.db},
+    )
 
 
 def reference_network(params, xs, ys, method):
@@ -333,8 +454,10 @@ def test_the_networks_compute_the_references_numbers(name, D, I, class_name):
 def data_samples(ns, T, n, seed):
     np.random.seed(seed)
     random.seed(seed)
-    return [(np.array(x, dtype=float), np.array(y, dtype=float)) for x, y in
-            itertools.islice(iter(ns["generate_data"](T)), n)]
+    return [
+        (np.array(x, dtype=float), np.array(y, dtype=float))
+        for x, y in itertools.islice(iter(ns["generate_data"](T)), n)
+    ]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -4,6 +4,7 @@ Slow: the whole corpus is graded (the notebook's own cells, then the grader's ch
 notebook). Run with `python -m pytest -m slow tests/test_submissions.py`; `-k NAME` grades only the named
 submissions. Each test grades its own notebook, so the xdist workers of the default options grade two at a time.
 """
+
 import sys
 from pathlib import Path
 
@@ -12,9 +13,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "submissions"))
 
-import expectations  # noqa: E402
-from reference.assignment import CODE_EXERCISES  # noqa: E402
 import build  # noqa: E402
+import expectations  # noqa: E402
+
+from reference.assignment import CODE_EXERCISES  # noqa: E402
 
 NAMES = expectations.names()
 
@@ -47,5 +49,7 @@ def test_submission_grade_matches_its_expectation(name):
     result = expectations.grade(name)
     problems = expectations.mismatches(expect, result)
     summary = ", ".join(f"ex{e} {v['score']:g}/{v['max_score']:g}" for e, v in result.get("exercises", {}).items())
-    assert not problems, (f"{name}.ipynb ({expect['description']}) was graded {result.get('score')}/"
-                          f"{result.get('max_score')} [{summary}], not as expected:\n  " + "\n  ".join(problems))
+    assert not problems, (
+        f"{name}.ipynb ({expect['description']}) was graded {result.get('score')}/"
+        f"{result.get('max_score')} [{summary}], not as expected:\n  " + "\n  ".join(problems)
+    )

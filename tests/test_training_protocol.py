@@ -1,4 +1,5 @@
 """The grader's training bar is honest: the reference itself clears it, with margin, on every seed the grader uses."""
+
 import pytest
 
 from grader.checks.training import PROTOCOL, reference_accuracy

@@ -1,5 +1,6 @@
 """Every check, registered in one list (registry.CHECKS) by importing each module of this package: a new module of
 checks needs no line here."""
+
 import importlib
 import pkgutil
 

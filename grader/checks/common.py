@@ -1,4 +1,5 @@
 """Pieces the checks share: drawn problems, gradient read-out, comparisons."""
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -19,15 +20,23 @@ SCALES = (1.0, 0.1, 0.5, 2.0, 3.0)  # weight scales, in the order shrinking pref
 # with D ≠ I; a long sequence with weights small enough for the error to travel back through all of it (where a
 # truncated backward pass shows); a large output layer, whose cell errors reach about 9 (where clipping shows);
 # large weights throughout.
-FIRST_PROBLEMS = ((1, 1, 1, 1.0, 1.0, 0), (2, 3, 3, 1.0, 1.0, 1), (1, 2, 64, 0.3, 1.0, 2), (2, 3, 8, 0.5, 40.0, 5),
-                  (2, 2, 24, 4.0, 1.0, 4))
+FIRST_PROBLEMS = (
+    (1, 1, 1, 1.0, 1.0, 0),
+    (2, 3, 3, 1.0, 1.0, 1),
+    (1, 2, 64, 0.3, 1.0, 2),
+    (2, 3, 8, 0.5, 40.0, 5),
+    (2, 2, 24, 4.0, 1.0, 4),
+)
 
 
 def problems(max_size=6, max_length=12, max_scale=2.0, activations=(None,), first=FIRST_PROBLEMS):
     """Sizes (D = I reached as well as D ≠ I), a weight scale, a seed and (for a Gate) an activation: first the
     `first` problems for each activation, then drawn ones."""
-    examples = [dict(D=D, I=I, T=T, scale=scale, output_scale=output_scale, seed=seed, activation=a)
-                for D, I, T, scale, output_scale, seed in first for a in activations]
+    examples = [
+        dict(D=D, I=I, T=T, scale=scale, output_scale=output_scale, seed=seed, activation=a)
+        for D, I, T, scale, output_scale, seed in first
+        for a in activations
+    ]
     return Examples(examples, drawn_problems(max_size, max_length, max_scale, activations))
 
 
@@ -36,13 +45,22 @@ def drawn_problems(draw, max_size, max_length, max_scale, activations):
     D = draw(st.integers(1, max_size))
     I = draw(st.one_of(st.just(D), st.integers(1, max_size)))
     scales = [s for s in SCALES if s <= max_scale]
-    return dict(D=D, I=I, T=draw(st.integers(1, max_length)), scale=draw(st.sampled_from(scales)),
-                seed=draw(st.integers(0, 255)), activation=draw(st.sampled_from(activations)))
+    return dict(
+        D=D,
+        I=I,
+        T=draw(st.integers(1, max_length)),
+        scale=draw(st.sampled_from(scales)),
+        seed=draw(st.integers(0, 255)),
+        activation=draw(st.sampled_from(activations)),
+    )
 
 
 def describe(problem):
-    keys = [k for k in ("D", "I", "T", "scale", "output_scale", "activation") if problem.get(k) is not None
-            and not (k == "output_scale" and problem[k] == 1.0)]
+    keys = [
+        k
+        for k in ("D", "I", "T", "scale", "output_scale", "activation")
+        if problem.get(k) is not None and not (k == "output_scale" and problem[k] == 1.0)
+    ]
     return ", ".join(f"{k}={problem[k]:.3g}" if isinstance(problem[k], float) else f"{k}={problem[k]}" for k in keys)
 
 
@@ -78,10 +96,13 @@ def require_descent(what, params, run, reference_grads, names):
         grad = run.grads.get(n, reference_grads[n])
         moved = run.updated[n] - params[n]
         if not close(moved, -ETA * grad, tolerance(run)):
-            how = ("the parameters move along +η·∇, which is gradient ascent: subtract instead of adding"
-                   if close(moved, ETA * grad, tolerance(run)) else
-                   "the step is applied twice (-2η·∇), for example in the gates and again in the network"
-                   if close(moved, -2 * ETA * grad, tolerance(run)) else "expected θ ← θ - η·∇θ")
+            how = (
+                "the parameters move along +η·∇, which is gradient ascent: subtract instead of adding"
+                if close(moved, ETA * grad, tolerance(run))
+                else "the step is applied twice (-2η·∇), for example in the gates and again in the network"
+                if close(moved, -2 * ETA * grad, tolerance(run))
+                else "expected θ ← θ - η·∇θ"
+            )
             raise Failed(f"{what}.update({ETA}) changed {spelled(what, n)} wrongly: {how}.")
 
 
@@ -94,9 +115,11 @@ def require_reset(what, params, run, names):
     else:
         kept = [n for n in names if not close(run.rezeroed[n] - params[n], run.updated[n] - params[n], 1e-9)]
     if kept:
-        raise Failed(f"After zero_grad on a {what} that holds gradients, the gradient of "
-                     f"{', '.join(spelled(what, n) for n in kept)} is not zero: zero_grad must reset every buffer, "
-                     f"so that the next update uses only the new gradient.")
+        raise Failed(
+            f"After zero_grad on a {what} that holds gradients, the gradient of "
+            f"{', '.join(spelled(what, n) for n in kept)} is not zero: zero_grad must reset every buffer, "
+            f"so that the next update uses only the new gradient."
+        )
     return "zero_grad resets every gradient buffer"
 
 
@@ -123,6 +146,7 @@ def require_finite_difference_agreement(module, directions, gradient, along, pro
     analytic = np.array([sum(float(np.sum(gradient[n] * v[n])) for n in v) for v in directions])
     numeric = np.array([directional_derivative(row, step) for row in along.losses])
     if not close(analytic, numeric, max(FD_TOLERANCE, 1e4 * along.precision)):
-        raise Failed(f"{module}.backward disagrees with finite differences of your own {module}.forward on "
-                     f"{describe(problem)} (directional derivatives {np.round(analytic, 6)} vs {np.round(numeric, 6)}).")
-
+        raise Failed(
+            f"{module}.backward disagrees with finite differences of your own {module}.forward on "
+            f"{describe(problem)} (directional derivatives {np.round(analytic, 6)} vs {np.round(numeric, 6)})."
+        )

@@ -3,6 +3,7 @@
 Every test's threshold is a p-value of 1e-4 or less, so that a correct generator fails one by chance less than
 once in ten thousand gradings; the grader's seed makes the verdict the same in every grading.
 """
+
 import numpy as np
 from scipy import stats
 
@@ -25,15 +26,22 @@ def protocol(ctx):
     if not got.is_generator:
         raise Failed("generate_data(T) should be a generator (use yield) that produces one (x, y) pair at a time.")
     if got.calls > 1:
-        raise Failed(f"generate_data({LENGTH}) stopped after {len(got.Y) / got.calls:.0f} pair(s) (the grader called "
-                     f"it {got.calls} times to get {len(got.Y)}); it should keep yielding new pairs (while True).")
+        raise Failed(
+            f"generate_data({LENGTH}) stopped after {len(got.Y) / got.calls:.0f} pair(s) (the grader called "
+            f"it {got.calls} times to get {len(got.Y)}); it should keep yielding new pairs (while True)."
+        )
     if not got.shapes_ok:
         raise Failed(f"generate_data({LENGTH}) should yield x of shape ({LENGTH}, 1) and y of shape (1,).")
     return "a generator of (x (T, 1), y (1,))"
 
 
-@check("data.distribution", 7, 3, "generate_data",
-       "x(1) = ±1 matching y, balanced labels, Gaussian noise with mean 0 and variance 0.2 (statistical tests)")
+@check(
+    "data.distribution",
+    7,
+    3,
+    "generate_data",
+    "x(1) = ±1 matching y, balanced labels, Gaussian noise with mean 0 and variance 0.2 (statistical tests)",
+)
 def distribution(ctx):
     got = samples(ctx)
     X, Y = got.X[:, :, 0], got.Y[:, 0]
@@ -48,14 +56,18 @@ def distribution(ctx):
     variance, n = noise.var(ddof=1), noise.size
     chi2 = (n - 1) * variance / NOISE_VARIANCE
     if 2 * min(stats.chi2.cdf(chi2, n - 1), stats.chi2.sf(chi2, n - 1)) < P_VALUE:
-        hint = " (standard deviation 0.2 instead of variance 0.2? Use np.sqrt(0.2))" if abs(variance - 0.04) < 0.01 else ""
+        hint = (
+            " (standard deviation 0.2 instead of variance 0.2? Use np.sqrt(0.2))" if abs(variance - 0.04) < 0.01 else ""
+        )
         raise Failed(f"The noise has variance {variance:.3f}; it should be 0.2{hint}.")
     if stats.ttest_1samp(noise, 0.0).pvalue < P_VALUE:
         raise Failed(f"The noise has mean {noise.mean():.3f}; it should be 0.")
     normal = stats.kstest(noise, stats.norm(0.0, np.sqrt(NOISE_VARIANCE)).cdf).pvalue
     if normal < P_VALUE:
-        raise Failed(f"The noise has the right mean and variance but is not Gaussian (Kolmogorov-Smirnov test against "
-                     f"N(0, 0.2): p = {normal:.1g}); draw it with np.random.normal.")
+        raise Failed(
+            f"The noise has the right mean and variance but is not Gaussian (Kolmogorov-Smirnov test against "
+            f"N(0, 0.2): p = {normal:.1g}); draw it with np.random.normal."
+        )
     return f"labels balanced, Gaussian noise of variance {variance:.3f}"
 
 
@@ -65,8 +77,13 @@ def lag_correlation(a, b):
     return r, r * np.sqrt(len(a))
 
 
-@check("data.independence", 7, 1, "generate_data",
-       "labels and noise independent: from sequence to sequence, from step to step, and of each other")
+@check(
+    "data.independence",
+    7,
+    1,
+    "generate_data",
+    "labels and noise independent: from sequence to sequence, from step to step, and of each other",
+)
 def independence(ctx):
     got = samples(ctx)
     X, Y = got.X[:, :, 0], got.Y[:, 0]
@@ -80,6 +97,8 @@ def independence(ctx):
     }
     for what, (r, z) in tests.items():
         if not abs(z) < z_limit:
-            raise Failed(f"{what[0].upper()}{what[1:]} are correlated (r = {r:.2f}, z = {z:.1f}); every label and "
-                         f"every noise value must be drawn afresh and independently.")
+            raise Failed(
+                f"{what[0].upper()}{what[1:]} are correlated (r = {r:.2f}, z = {z:.1f}); every label and "
+                f"every noise value must be drawn afresh and independently."
+            )
     return "labels and noise drawn independently"

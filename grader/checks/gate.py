@@ -1,4 +1,5 @@
 """Exercises 2 and 4: the Gate's initialisation, forward, backward, zero_grad and update."""
+
 import numpy as np
 from scipy import stats
 
@@ -57,12 +58,15 @@ def check_uniform_init(draws, what):
         values = np.concatenate([draw[name].ravel() for draw in draws])
         group = f"{what}'s {spelled(what, name)}"
         if not np.all(np.abs(values) <= 0.01):
-            raise Failed(f"{group} has initial values up to {np.nanmax(np.abs(values)):.3g}; they should lie in "
-                         f"[-0.01, 0.01].")
+            raise Failed(
+                f"{group} has initial values up to {np.nanmax(np.abs(values)):.3g}; they should lie in [-0.01, 0.01]."
+            )
         p = stats.kstest(values, stats.uniform(loc=-0.01, scale=0.02).cdf).pvalue
         if p < 1e-6:
-            raise Failed(f"{group}'s initial values are not spread uniformly over [-0.01, 0.01] (mean "
-                         f"{values.mean():.2g}, std {values.std():.2g}; uniform has std 0.0058; KS test p = {p:.1g}).")
+            raise Failed(
+                f"{group}'s initial values are not spread uniformly over [-0.01, 0.01] (mean "
+                f"{values.mean():.2g}, std {values.std():.2g}; uniform has std 0.0058; KS test p = {p:.1g})."
+            )
     return "every parameter group uniform in [-0.01, 0.01]"
 
 
@@ -75,17 +79,28 @@ def init(ctx):
 @for_all(problems(max_scale=3.0, activations=("tanh", "sigmoid")), max_examples=12)
 def forward(ctx, problem):
     _, args, got, want = scenario(ctx, problem)
-    require_close("Gate.forward", got.a, want["a"], problem,
-                  lambda: likely_cause(matching(gate_forward_variants(problem["activation"]), got.a, "a", args)),
-                  tolerance(got))
+    require_close(
+        "Gate.forward",
+        got.a,
+        want["a"],
+        problem,
+        lambda: likely_cause(matching(gate_forward_variants(problem["activation"]), got.a, "a", args)),
+        tolerance(got),
+    )
 
 
 @check("gate.activation", 2, 2, "Gate", "the activation is exchangeable: one the student never saw (softsign) works")
 @for_all(problems(activations=("softsign",)), max_examples=5)
 def activation(ctx, problem):
     _, _, got, want = scenario(ctx, problem)
-    require_close("Gate.forward with the softsign activation", got.a, want["a"], problem,
-                  lambda: " Use the activation passed to the constructor rather than a fixed one.", tolerance(got))
+    require_close(
+        "Gate.forward with the softsign activation",
+        got.a,
+        want["a"],
+        problem,
+        lambda: " Use the activation passed to the constructor rather than a fixed one.",
+        tolerance(got),
+    )
 
 
 @check("gate.backward_inputs", 4, 4, "Gate", "backward returns ∇x = Wᵀδ and ∇h = Rᵀδ with δ = ∇a ⊙ φ'(s)")
@@ -93,9 +108,14 @@ def activation(ctx, problem):
 def backward_inputs(ctx, problem):
     _, args, got, want = scenario(ctx, problem)
     for key in ("grad_x", "grad_h"):
-        require_close(f"The ∇{key[-1]} returned by Gate.backward", getattr(got, key), want[key], problem,
-                      lambda: likely_cause(matching(gate_variants(problem["activation"]), getattr(got, key), key, args)),
-                      tolerance(got))
+        require_close(
+            f"The ∇{key[-1]} returned by Gate.backward",
+            getattr(got, key),
+            want[key],
+            problem,
+            lambda key=key: likely_cause(matching(gate_variants(problem["activation"]), getattr(got, key), key, args)),
+            tolerance(got),
+        )
 
 
 @check("gate.backward_params", 4, 5, "Gate", "backward accumulates ∇W, ∇R, ∇b over several calls, as the reference")
@@ -106,9 +126,11 @@ def backward_params(ctx, problem):
     wrong = mismatched(grads, want["grads"], tolerance(got))
     if wrong:
         worst = max(relative_error(grads[n], want["grads"][n]) for n in wrong)
-        raise Failed(f"The accumulated gradient of {', '.join(wrong)} differs from the reference (relative error "
-                     f"{worst:.2g}) after {problem['T']} forward and {problem['T']} backward calls on {describe(problem)}.",
-                     lambda: likely_cause(matching(gate_variants(problem["activation"]), grads, "grads", args)))
+        raise Failed(
+            f"The accumulated gradient of {', '.join(wrong)} differs from the reference (relative error "
+            f"{worst:.2g}) after {problem['T']} forward and {problem['T']} backward calls on {describe(problem)}.",
+            lambda: likely_cause(matching(gate_variants(problem["activation"]), grads, "grads", args)),
+        )
 
 
 @check("gate.finite_differences", 4, 2, "Gate", "backward agrees with finite differences of the student's own forward")

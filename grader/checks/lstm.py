@@ -1,4 +1,5 @@
 """Exercises 5 and 6: the LSTM's initialisation, loss, state reset, BPTT gradient and update."""
+
 import numpy as np
 
 from reference.assignment import NETWORK_PARAMETERS, shape, spelled
@@ -48,8 +49,10 @@ def check_network_init(ctx, class_name, D=3, I=5):
     want = {n: shape(n, D, I) for n in NETWORK_PARAMETERS}
     if shapes != want:
         spell = {n: spelled(class_name, n) for n in want}
-        raise Failed(f"{class_name}({D}, {I}) has parameter shapes {({spell.get(n, n): s for n, s in shapes.items()})}; "
-                     f"expected {({spell[n]: s for n, s in want.items()})}.")
+        raise Failed(
+            f"{class_name}({D}, {I}) has parameter shapes { ({spell.get(n, n): s for n, s in shapes.items()}) }; "
+            f"expected { ({spell[n]: s for n, s in want.items()}) }."
+        )
     return check_uniform_init(draws, class_name)
 
 
@@ -62,9 +65,14 @@ def init(ctx):
 @for_all(problems(), max_examples=12)
 def loss(ctx, problem):
     params, xs, ys, got, want = scenario(ctx, problem)
-    require_close("The loss returned by LSTM.forward", got.losses, want["losses"], problem,
-                  lambda: likely_cause(matching(network_variants("bptt"), got.losses, "losses", params, xs, ys)),
-                  tolerance(got))
+    require_close(
+        "The loss returned by LSTM.forward",
+        got.losses,
+        want["losses"],
+        problem,
+        lambda: likely_cause(matching(network_variants("bptt"), got.losses, "losses", params, xs, ys)),
+        tolerance(got),
+    )
 
 
 def require_independent_sequences(ctx, class_name, seed, advice):
@@ -81,7 +89,8 @@ def require_independent_sequences(ctx, class_name, seed, advice):
         independent = close(both.losses[1:], alone.losses, 1e-9)
     else:
         independent = close(both.outputs[4:], alone.outputs, 1e-9) and all(
-            close(both.updated[n] - params[n], alone.updated[n] - params[n], 1e-9) for n in NETWORK_PARAMETERS)
+            close(both.updated[n] - params[n], alone.updated[n] - params[n], 1e-9) for n in NETWORK_PARAMETERS
+        )
     if not independent:
         raise Failed(f"A sequence gives other results when another ran before it: {advice}.")
     return "a second sequence does not see the first one's state"
@@ -99,9 +108,11 @@ def bptt(ctx, problem):
     grads = student_gradients(got, params, NETWORK_PARAMETERS)
     wrong = mismatched(grads, want["grads"], tolerance(got))
     if wrong:
-        raise Failed(f"The BPTT gradient of {', '.join(spelled('LSTM', n) for n in wrong)} differs from the "
-                     f"reference on {describe(problem)} (summed over 2 sequences).",
-                     lambda: likely_cause(matching(network_variants("bptt"), grads, "grads", params, xs, ys), wrong))
+        raise Failed(
+            f"The BPTT gradient of {', '.join(spelled('LSTM', n) for n in wrong)} differs from the "
+            f"reference on {describe(problem)} (summed over 2 sequences).",
+            lambda: likely_cause(matching(network_variants("bptt"), grads, "grads", params, xs, ys), wrong),
+        )
 
 
 @check("lstm.finite_differences", 6, 3, "LSTM", "backward agrees with finite differences of the student's own loss")
@@ -111,22 +122,39 @@ def finite_differences(ctx, problem):
     rng = np.random.default_rng(problem["seed"] + 1)
     directions = random_directions(rng, params, 3)
     step = fd_step(got.precision)
-    along = ctx.student.lstm_losses(D=problem["D"], I=problem["I"], K=1, params=params, x=xs[0], y=ys[0],
-                                    directions=directions, offsets=offsets(step))
-    require_finite_difference_agreement("LSTM", directions, student_gradients(got, params, NETWORK_PARAMETERS),
-                                        along, problem, step)
+    along = ctx.student.lstm_losses(
+        D=problem["D"],
+        I=problem["I"],
+        K=1,
+        params=params,
+        x=xs[0],
+        y=ys[0],
+        directions=directions,
+        offsets=offsets(step),
+    )
+    require_finite_difference_agreement(
+        "LSTM", directions, student_gradients(got, params, NETWORK_PARAMETERS), along, problem, step
+    )
 
 
 @check("lstm.accumulate", 6, 2, "LSTM", "backward adds to the buffers: two sequences give the sum of their gradients")
 def accumulate(ctx):
     problem = dict(D=2, I=3, T=5, scale=1.0, seed=12)
     params, xs, ys, got, _ = scenario(ctx, problem, count=3)
-    singles = [student_gradients(ctx.student.lstm_run(D=2, I=3, K=1, params=params, xs=xs[k:k + 1], ys=ys[k:k + 1],
-                                                      eta=ETA), params, NETWORK_PARAMETERS) for k in range(3)]
+    singles = [
+        student_gradients(
+            ctx.student.lstm_run(D=2, I=3, K=1, params=params, xs=xs[k : k + 1], ys=ys[k : k + 1], eta=ETA),
+            params,
+            NETWORK_PARAMETERS,
+        )
+        for k in range(3)
+    ]
     summed = {n: sum(single[n] for single in singles) for n in NETWORK_PARAMETERS}
     if mismatched(student_gradients(got, params, NETWORK_PARAMETERS), summed, tolerance(got)):
-        raise Failed("After three forward/backward calls the gradient buffers do not hold the sum of the three "
-                     "gradients: backward must add (+=) to them, and only zero_grad resets them.")
+        raise Failed(
+            "After three forward/backward calls the gradient buffers do not hold the sum of the three "
+            "gradients: backward must add (+=) to them, and only zero_grad resets them."
+        )
     return "gradients accumulate over sequences"
 
 

@@ -1,8 +1,9 @@
 """The one list every check is registered in: the rubric, the report and the tests all read it."""
+
 import tempfile
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
 
 from hypothesis import HealthCheck, Verbosity, example, given, settings
 from hypothesis.configuration import set_hypothesis_home_dir
@@ -53,17 +54,22 @@ class Breach:
     """A breach of what the template fixes, which the grader works around so that the rest is graded as usual, and
     charges once, in the exercise that defines the code at fault. `sentence` says what was done and what the
     template asks; `{where}` is the method or class, `{names}` what it read."""
+
     points: float
     sentence: str
 
 
 BREACHES = {  # kind (as grader/kernel/calls.py notes it) -> what it costs
     "returns": Breach(2, "{where} returned a tuple; the template has it return one value (the loss, or ŷ(t))"),
-    "columns": Breach(2, "{where} works only with column vectors such as (D, 1); the template passes vectors of "
-                         "shape (D,)"),
+    "columns": Breach(
+        2, "{where} works only with column vectors such as (D, 1); the template passes vectors of shape (D,)"
+    ),
     "container": Breach(1, "{where} keeps its gates in a dict or list; the template has them as attributes z, i, o"),
-    "globals": Breach(2, "{where} read(s) the notebook global(s) {names} for sizes instead of their arguments or the "
-                         "object's attributes (the grader set them to its own sizes while checking)"),
+    "globals": Breach(
+        2,
+        "{where} read(s) the notebook global(s) {names} for sizes instead of their arguments or the "
+        "object's attributes (the grader set them to its own sizes while checking)",
+    ),
 }
 
 
@@ -71,6 +77,7 @@ def check(id, exercise, points, needs, proves):
     def register(run):
         CHECKS.append(Check(id, exercise, points, needs, proves, run))
         return run
+
     return register
 
 
@@ -78,6 +85,7 @@ def check(id, exercise, points, needs, proves):
 class Examples:
     """What a check runs on: `first`, tried in order before anything is drawn (a failure there is reported as it is,
     with no shrinking, which costs dozens of calls into the kernel), then examples drawn from `drawn`."""
+
     first: list
     drawn: SearchStrategy
 
@@ -85,10 +93,18 @@ class Examples:
 def for_all(examples, max_examples):
     """Run `body(ctx, example)` over the first examples, then Hypothesis-drawn ones; a failure on a drawn example
     reports the example it shrank to."""
+
     def decorate(body):
         def run(ctx):
-            @settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
-                      verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
+            @settings(
+                max_examples=max_examples,
+                derandomize=True,
+                database=None,
+                deadline=None,
+                verbosity=Verbosity.quiet,
+                suppress_health_check=list(HealthCheck),
+                report_multiple_bugs=False,
+            )
             @given(examples.drawn)
             def each(problem):
                 try:
@@ -99,12 +115,15 @@ def for_all(examples, max_examples):
                     if error.ename in ("AdapterError", "NotImplementedError"):
                         raise Unrecoverable(error) from None
                     raise
+
             for problem in reversed(examples.first):  # @example runs them in the order written, top first
                 each = example(problem)(each)
             with scratch_storage():
                 each()
             return f"held on {len(examples.first)} small and {max_examples} drawn examples"
+
         return run
+
     return decorate
 
 

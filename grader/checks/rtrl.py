@@ -1,4 +1,5 @@
 """Exercises 9 and 10: LSTM_RTRL's initialisation, update, per-step outputs, truncated gradient and memory."""
+
 import numpy as np
 
 from reference.assignment import NETWORK_PARAMETERS, spelled
@@ -39,13 +40,23 @@ def update(ctx):
 @for_all(problems(), max_examples=10)
 def outputs(ctx, problem):
     params, xs, _, got, _ = scenario(ctx, problem)
-    require_close("The ŷ(t) returned by LSTM_RTRL.forward", got.outputs, expected.rtrl_outputs(params, xs), problem,
-                  lambda: likely_cause(matching(rtrl_output_variants(), got.outputs, "outputs", params, xs)),
-                  tolerance(got))
+    require_close(
+        "The ŷ(t) returned by LSTM_RTRL.forward",
+        got.outputs,
+        expected.rtrl_outputs(params, xs),
+        problem,
+        lambda: likely_cause(matching(rtrl_output_variants(), got.outputs, "outputs", params, xs)),
+        tolerance(got),
+    )
 
 
-@check("rtrl.gradient", 10, 8, "LSTM_RTRL",
-       "the accumulated gradient is the LSTM learning method's truncated gradient (= frozen-h finite differences)")
+@check(
+    "rtrl.gradient",
+    10,
+    8,
+    "LSTM_RTRL",
+    "the accumulated gradient is the LSTM learning method's truncated gradient (= frozen-h finite differences)",
+)
 @for_all(problems(), max_examples=10)
 def gradient(ctx, problem):
     params, xs, ys, got, want = scenario(ctx, problem)
@@ -53,27 +64,40 @@ def gradient(ctx, problem):
     wrong = mismatched(grads, want["grads"], tolerance(got))
     if not wrong:
         return
-    raise Failed(f"The RTRL gradient of {', '.join(spelled('LSTM_RTRL', n) for n in wrong)} differs from the LSTM learning method's on "
-                 f"{describe(problem)} (summed over 2 sequences, target at the last step).",
-                 lambda: likely_cause(matching(network_variants("rtrl"), grads, "grads", params, xs, ys), wrong, "rtrl"))
+    raise Failed(
+        f"The RTRL gradient of {', '.join(spelled('LSTM_RTRL', n) for n in wrong)} differs from the LSTM learning "
+        f"method's on {describe(problem)} (summed over 2 sequences, target at the last step).",
+        lambda: likely_cause(matching(network_variants("rtrl"), grads, "grads", params, xs, ys), wrong, "rtrl"),
+    )
 
 
-@check("rtrl.memory", 10, 4, "LSTM_RTRL",
-       "the object holds O(I(D+I)) numbers whatever the sequence's length: sensitivities, not O(I³), not the sequence")
+@check(
+    "rtrl.memory",
+    10,
+    4,
+    "LSTM_RTRL",
+    "the object holds O(I(D+I)) numbers whatever the sequence's length: sensitivities, not O(I³), not the sequence",
+)
 def memory(ctx):
     sizes, lengths = (16, 32, 64), (10, 40)
     held = ctx.student.rtrl_memory(D=1, sizes=list(sizes), lengths=list(lengths))
     per_step = (held[0, 1] - held[0, 0]) / (lengths[1] - lengths[0])
     if not per_step < sizes[0]:
-        raise Failed(f"Your LSTM_RTRL holds {held[0, 0]:.0f} numbers after {lengths[0]} steps and {held[0, 1]:.0f} "
-                     f"after {lengths[1]} (I = {sizes[0]}): about {per_step:.0f} more per step, as if it stored the "
-                     f"sequence to go back through it. RTRL carries what it needs forward in sensitivities of a fixed "
-                     f"size, whatever the length.")
+        raise Failed(
+            f"Your LSTM_RTRL holds {held[0, 0]:.0f} numbers after {lengths[0]} steps and {held[0, 1]:.0f} "
+            f"after {lengths[1]} (I = {sizes[0]}): about {per_step:.0f} more per step, as if it stored the "
+            f"sequence to go back through it. RTRL carries what it needs forward in sensitivities of a fixed "
+            f"size, whatever the length."
+        )
     by_size = held[:, 0]
     exponent = float(np.log(by_size[-1] / by_size[-2]) / np.log(sizes[-1] / sizes[-2]))  # the largest sizes dominate
     if not exponent <= 2.5:
-        raise Failed(f"The numbers your LSTM_RTRL holds grow like I^{exponent:.1f} ({by_size.astype(int).tolist()} "
-                     f"for I = {list(sizes)}), as in full RTRL's O(I³); the LSTM learning method needs only O(I(D+I)) "
-                     f"sensitivities, one per parameter of the z and i gates.")
-    return (f"holds {by_size.astype(int).tolist()} numbers for I = {list(sizes)} (grows like I^{exponent:.1f}), "
-            f"{per_step:.1f} more per step of the sequence")
+        raise Failed(
+            f"The numbers your LSTM_RTRL holds grow like I^{exponent:.1f} ({by_size.astype(int).tolist()} "
+            f"for I = {list(sizes)}), as in full RTRL's O(I³); the LSTM learning method needs only O(I(D+I)) "
+            f"sensitivities, one per parameter of the z and i gates."
+        )
+    return (
+        f"holds {by_size.astype(int).tolist()} numbers for I = {list(sizes)} (grows like I^{exponent:.1f}), "
+        f"{per_step:.1f} more per step of the sequence"
+    )

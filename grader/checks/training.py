@@ -3,6 +3,7 @@
 The grader sets the initial weights and draws all data, so a correct implementation retraces the reference's
 trajectory; the bar is what the reference reaches on every grader seed, less a margin.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +42,7 @@ def reference_accuracy(method, seed, protocol=PROTOCOL):
     params, X, Y, test_X, test_Y = data(seed, protocol)
     gradient = batched.bptt_gradient if method == "bptt" else batched.rtrl_gradient
     for start in range(0, protocol.sequences, protocol.batch):
-        _, grads = gradient(params, X[start:start + protocol.batch], Y[start:start + protocol.batch])
+        _, grads = gradient(params, X[start : start + protocol.batch], Y[start : start + protocol.batch])
         for name in params:
             params[name] -= protocol.eta / protocol.batch * grads[name]
     return batched.accuracy(params, test_X, test_Y)
@@ -49,8 +50,18 @@ def reference_accuracy(method, seed, protocol=PROTOCOL):
 
 def student_accuracy(ctx, class_name, seed, protocol=PROTOCOL):
     params, X, Y, test_X, test_Y = data(seed, protocol)
-    losses = ctx.student.train(class_name=class_name, D=1, I=protocol.hidden, params=params, xs=X, ys=Y, batch=protocol.batch,
-                               eta=protocol.eta, test_xs=test_X, test_ys=test_Y)
+    losses = ctx.student.train(
+        class_name=class_name,
+        D=1,
+        I=protocol.hidden,
+        params=params,
+        xs=X,
+        ys=Y,
+        batch=protocol.batch,
+        eta=protocol.eta,
+        test_xs=test_X,
+        test_ys=test_Y,
+    )
     return float(np.mean(np.nan_to_num(losses, nan=np.inf) < np.log(2)))  # correct iff ŷ is on the right side of 0.5
 
 
@@ -59,10 +70,12 @@ def convergence(ctx, class_name, what):
     accuracies = [student_accuracy(ctx, class_name, seed) for seed in p.seeds]
     summary = ", ".join(f"{a:.1%}" for a in accuracies)
     if min(accuracies) < p.required_accuracy:
-        raise Failed(f"Trained by the grader ({what}, T = {p.T}, {p.hidden} hidden units, {p.sequences} sequences in "
-                     f"minibatches of {p.batch}, η = {p.eta}), your network classified {summary} of {p.test_sequences} "
-                     f"test sequences correctly; the reference reaches at least 99%, and {p.required_accuracy:.0%} "
-                     f"is required.")
+        raise Failed(
+            f"Trained by the grader ({what}, T = {p.T}, {p.hidden} hidden units, {p.sequences} sequences in "
+            f"minibatches of {p.batch}, η = {p.eta}), your network classified {summary} of {p.test_sequences} "
+            f"test sequences correctly; the reference reaches at least 99%, and {p.required_accuracy:.0%} "
+            f"is required."
+        )
     return f"learned the task at T = {p.T}: {summary} of test sequences correct"
 
 

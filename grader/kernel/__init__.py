@@ -6,6 +6,7 @@ runs, as the package `_grader_<token>`: modules of their own, with their own cop
 notebook's namespace (so `%reset`, `del` or `len = 3` in a notebook cannot reach them). The grading process then
 calls scenarios through the channel (`grader.execute.KernelSession.call`) and reads the answers with the codec.
 """
+
 from pathlib import Path
 
 import reference.assignment

@@ -10,6 +10,7 @@ It needs numpy and the standard library only.
 Interface names (whatever the student called them): a Gate's W (I, D), R (I, I), b (I,); a network's W_z ... b_o,
 W_y (K, I), b_y (K,), for the LSTM's gates as for LSTM_RTRL's attributes.
 """
+
 import dis
 import inspect
 import re
@@ -21,16 +22,24 @@ from .calls import ACTIVATIONS, AdapterError, as_float, breach, hears_across, po
 from .places import Place, arrays_of, gradient_of, is_gradient
 from .table import DEFINITIONS, GATE_PARAMETERS, GATES, shape, signature, spelled
 
-GATE_NAMES = {"z": r"^(z|g|cell|c_?in|block|inp?ut_?act|cand)", "i": r"^(i|in|input)(_?gate)?$|^ig",
-              "o": r"^(o|out|output)(_?gate)?$|^og"}
-PARAM_PATTERNS = {  # interface name -> regex on the student's attribute name (after gradient prefixes are excluded)
-    "W": r"^(w|weight|wx|w_x|w_in|input_weight)", "R": r"^(r|u|v|wh|w_h|rec|recur|hidden_weight)|.*_?rec",
-    "b": r"^(b|bias)", "W_y": r"^(w_?y|v|w_?out|why|w_?o?ut)", "b_y": r"^(b_?y|b_?out|c$)",
+GATE_NAMES = {
+    "z": r"^(z|g|cell|c_?in|block|inp?ut_?act|cand)",
+    "i": r"^(i|in|input)(_?gate)?$|^ig",
+    "o": r"^(o|out|output)(_?gate)?$|^og",
 }
-SIZE_ARG = {"D": r"^(d|in|inp|input|n_?in|input_?(size|dim)|dim_?in|x_?dim)",
-            "I": r"^(i|h|hidden|n_?h|units|hid|hidden_?(size|dim)|out|output_?size|n_?out|size|cell)",
-            "T": r"^(t|seq|time|len|steps|n_?steps|sequence_?length)",
-            "K": r"^(k|n_?out|output_?(size|dim)|out_?(size|dim)|n_?classes)"}
+PARAM_PATTERNS = {  # interface name -> regex on the student's attribute name (after gradient prefixes are excluded)
+    "W": r"^(w|weight|wx|w_x|w_in|input_weight)",
+    "R": r"^(r|u|v|wh|w_h|rec|recur|hidden_weight)|.*_?rec",
+    "b": r"^(b|bias)",
+    "W_y": r"^(w_?y|v|w_?out|why|w_?o?ut)",
+    "b_y": r"^(b_?y|b_?out|c$)",
+}
+SIZE_ARG = {
+    "D": r"^(d|in|inp|input|n_?in|input_?(size|dim)|dim_?in|x_?dim)",
+    "I": r"^(i|h|hidden|n_?h|units|hid|hidden_?(size|dim)|out|output_?size|n_?out|size|cell)",
+    "T": r"^(t|seq|time|len|steps|n_?steps|sequence_?length)",
+    "K": r"^(k|n_?out|output_?(size|dim)|out_?(size|dim)|n_?classes)",
+}
 FUNCTION_ARG = r"act|func|fn|phi|sigma|^a?f$|^af_|^df$|der|prime"
 DERIVATIVE_ARG = r"der|prime|grad|^d_?f|^df|^d_?act"
 LEARNING_SIZES = {"D": 2, "I": 3}  # distinct, so that every parameter's shape tells which it is
@@ -38,18 +47,32 @@ LEARNING_SIZES = {"D": 2, "I": 3}  # distinct, so that every parameter's shape t
 
 # ---------------------------------------------------------------- building objects
 
+
 def constructor_candidates(cls, sizes, activation=None):
     """Argument lists worth trying, most likely first: sizes matched by parameter names, then in the interface's
     order, then other orders (sizes swapped, an extra T). Activation parameters are filled by their names."""
-    params = [p for p in positional_params(cls.__init__)
-              if p.default is inspect.Parameter.empty or re.search(FUNCTION_ARG, p.name, re.I)]
+    params = [
+        p
+        for p in positional_params(cls.__init__)
+        if p.default is inspect.Parameter.empty or re.search(FUNCTION_ARG, p.name, re.I)
+    ]
     if not params:  # __init__(self, *args): only the interface's own order can be tried
         yield [sizes["D"], sizes["I"]] + (list(ACTIVATIONS[activation]) if activation else [sizes["K"]])
         return
     size_slots = [p.name for p in params if not re.search(FUNCTION_ARG, p.name, re.I)]
-    by_name = tuple(next((s for s, pattern in SIZE_ARG.items() if re.match(pattern, n, re.I)), None) for n in size_slots)
-    orders = [by_name, ("D", "I", "K"), ("I", "D", "K"), ("D", "I", "T"), ("I", "D", "T"), ("T", "D", "I"),
-              ("D", "I", "K", "T"), ("D", "I", "T", "K")]
+    by_name = tuple(
+        next((s for s, pattern in SIZE_ARG.items() if re.match(pattern, n, re.I)), None) for n in size_slots
+    )
+    orders = [
+        by_name,
+        ("D", "I", "K"),
+        ("I", "D", "K"),
+        ("D", "I", "T"),
+        ("I", "D", "T"),
+        ("T", "D", "I"),
+        ("D", "I", "K", "T"),
+        ("D", "I", "T", "K"),
+    ]
     tried = []
     for order in orders:
         order = tuple(order[: len(size_slots)])
@@ -60,8 +83,9 @@ def constructor_candidates(cls, sizes, activation=None):
         args = []
         for p in params:
             if re.search(FUNCTION_ARG, p.name, re.I):
-                args.append(ACTIVATIONS[activation][1 if re.search(DERIVATIVE_ARG, p.name, re.I) else 0]
-                            if activation else None)
+                args.append(
+                    ACTIVATIONS[activation][1 if re.search(DERIVATIVE_ARG, p.name, re.I) else 0] if activation else None
+                )
             else:
                 args.append(next(values))
         yield args
@@ -99,6 +123,7 @@ def find_named(root, pattern, wanted, taken):
 
 class Slot(NamedTuple):
     """Where one interface parameter lives in the student's objects, and its interface shape."""
+
     place: Place
     transposed: bool
     shape: tuple
@@ -151,8 +176,9 @@ def map_gate(obj, sizes, class_name="Gate", name=lambda kind: kind):
         wanted = shape(kind, sizes["D"], sizes["I"])
         found = find_param(obj, kind, wanted, taken)
         if found is None:
-            raise AdapterError(f"no array of shape {wanted} for {spelled(class_name, name(kind))} among "
-                               f"{sorted(arrays_of(obj))}")
+            raise AdapterError(
+                f"no array of shape {wanted} for {spelled(class_name, name(kind))} among {sorted(arrays_of(obj))}"
+            )
         taken.add(found[0].path)
         params[name(kind)] = Slot(*found, wanted)
     return params
@@ -182,7 +208,9 @@ def lstm_gates(obj, gate_class):
     were assigned in. Gates kept in a dict or list instead of attributes are found there (a breach)."""
     found = gates_among(vars(obj).items(), gate_class)
     for value in vars(obj).values() if len(found) < 3 else ():
-        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+        items = (
+            value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+        )
         inner = gates_among([(str(k), v) for k, v in items], gate_class)
         if len(inner) >= 3:
             breach("container", type(obj).__name__)
@@ -235,6 +263,7 @@ MAPPERS = {"Gate": lambda obj, sizes, ns: map_gate(obj, sizes), "LSTM": map_lstm
 
 class Learnt(NamedTuple):
     """What is known of a class once it was built at distinct sizes: where each parameter is, and its vectors."""
+
     layout: dict  # interface name -> (path, transposed)
     columns: bool
 
@@ -305,6 +334,7 @@ def not_built(interface, errors):
 
 # ---------------------------------------------------------------- what the notebook defines
 
+
 def globals_read(code):
     """Names a code object (and the comprehensions and lambdas inside it) loads as globals."""
     names = {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
@@ -319,8 +349,19 @@ def notebook_globals_read(ns, cls):
     reads = {}
     for attr, fn in vars(cls).items():
         code = getattr(fn, "__code__", None)
-        names = sorted({n for n in globals_read(code) if isinstance(ns.get(n), (int, float, np.ndarray))
-                        and not isinstance(ns.get(n), bool) and not n.startswith("_")}) if code else []
+        names = (
+            sorted(
+                {
+                    n
+                    for n in globals_read(code)
+                    if isinstance(ns.get(n), (int, float, np.ndarray))
+                    and not isinstance(ns.get(n), bool)
+                    and not n.startswith("_")
+                }
+            )
+            if code
+            else []
+        )
         if names:
             reads[f"{cls.__name__}.{attr}"] = ", ".join(names)
     return reads

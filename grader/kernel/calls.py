@@ -5,6 +5,7 @@ sizes from notebook globals. The calls here adapt to each of these, so that the 
 computes; the breaches of what the template fixes are noted (`BREACHES`) for the grader, which charges each once,
 as the rubric says. Arrays handed to student code are copies: some methods change their inputs in place.
 """
+
 import contextlib
 import inspect
 import re
@@ -143,8 +144,12 @@ def loss_among(values, y):
     with np.errstate(all="ignore"):
         for loss in arrays:
             for p in arrays:
-                if p is not loss and loss.size == 1 and p.size == np.size(y) and np.allclose(
-                        loss.sum(), -np.sum(y * np.log(p.ravel()) + (1 - y) * np.log(1 - p.ravel()))):
+                if (
+                    p is not loss
+                    and loss.size == 1
+                    and p.size == np.size(y)
+                    and np.allclose(loss.sum(), -np.sum(y * np.log(p.ravel()) + (1 - y) * np.log(1 - p.ravel())))
+                ):
                     return loss
     return arrays[0]
 
@@ -220,6 +225,7 @@ def wants_columns(make, protocol, sizes):
                 return isinstance(out, (tuple, list)) or np.size(out) == K
         except Exception:
             return False
+
     return not works(False) and works(True)
 
 

@@ -7,6 +7,7 @@ message packer to the pristine json.dumps (a notebook's `json.dumps = ...` would
 caps the stdout/stderr text forwarded per execution (a flood of prints costs neither process much): the first
 characters are sent as they come, the last ones when the execution ends, what lies between not at all.
 """
+
 import sys
 
 from IPython import get_ipython
@@ -61,7 +62,7 @@ def _trim(msg):
     sent = _forwarded.get(key, 0)
     room = max(0, _state["output_chars"] + 1 - sent)
     if len(text) > room:
-        _held[name] = (_held.get(name, "") + text[room:])[-_state["output_chars"]:]
+        _held[name] = (_held.get(name, "") + text[room:])[-_state["output_chars"] :]
         text = text[:room]
     _forwarded[key] = sent + len(text)
     msg["content"]["text"] = text  # never None: that would make ipykernel drop other executions' text too

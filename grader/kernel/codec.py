@@ -5,6 +5,7 @@ The grader imports this module; the installer ships the same source into the ker
 student code, so the functions bound below are the pristine ones whatever a notebook later does to json, base64
 or numpy (`np.save = None` cannot reach them).
 """
+
 import base64
 import io
 import json

@@ -8,6 +8,7 @@ anyway or never does.
   install nothing and say so in one line: a notebook is graded with the grader's own packages, and must not change
   them for the notebooks graded after it.
 """
+
 import re
 
 from IPython import get_ipython

@@ -5,6 +5,7 @@ The adapter looks for the interface's parameters among an object's places, and f
 among the places named like a gradient of it: dW, grad_W, nabla_W_L, g_W, W_grad, dL_dW, or the same key in a
 sibling container named like gradients (`self.grads["W"]` beside `self.params["W"]`).
 """
+
 import re
 from typing import NamedTuple
 
@@ -18,6 +19,7 @@ MAX_LIST = 16
 
 class Place(NamedTuple):
     """One value in a student's object."""
+
     root: object  # the object whose places these are (a Gate, an LSTM)
     owner: object  # the object, or the dict or list that holds the value
     key: object  # the attribute's name, the dict's key or the list's index
@@ -61,7 +63,8 @@ def arrays_of(root):
 
 def is_gradient(place):
     return bool(re.search(GRADIENT_LIKE, place.name, re.I)) or (
-        place.container is not None and bool(re.search(GRADIENT_CONTAINER, place.container, re.I)))
+        place.container is not None and bool(re.search(GRADIENT_CONTAINER, place.container, re.I))
+    )
 
 
 def gradient_of(place):
@@ -71,7 +74,11 @@ def gradient_of(place):
         same_container = other.container == place.container and other.owner is place.owner
         if same_container and other.key != place.key and re.match(pattern, other.name, re.I):
             return other
-        if (place.container is not None and other.container not in (None, place.container)
-                and other.key == place.key and re.search(GRADIENT_CONTAINER, other.container, re.I)):
+        if (
+            place.container is not None
+            and other.container not in (None, place.container)
+            and other.key == place.key
+            and re.search(GRADIENT_CONTAINER, other.container, re.I)
+        ):
             return other
     return None

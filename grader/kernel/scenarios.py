@@ -6,6 +6,7 @@ student's code through the adapter and returns a dict of raw numbers, keyed as t
 notebook's size globals hold the scenario's sizes (calls.notebook_sizes). Nothing here judges: every comparison
 happens in the grading process.
 """
+
 import itertools
 import random
 from collections.abc import Iterator
@@ -88,6 +89,7 @@ def losses_along(mapped, params, directions, offsets, loss):
 
 # ---------------------------------------------------------------- the Gate
 
+
 def gate_run(mapped, activation, xs, hs, upstream):
     driver = GateDriver(mapped, ACTIVATIONS[activation][0])
     outputs = [driver.forward(x, h) for x, h in zip(xs, hs)]
@@ -99,7 +101,9 @@ def gate_scenario(ns, D, I, activation, params, xs, hs, upstream, eta):
     """Forward T = len(xs) steps, backward them in reverse, update; the same again after zero_grad (see `twice`)."""
     mapped = build(ns, "Gate", D, I, T=len(xs), activation=activation)
     with notebook_sizes(ns, D=D, I=I, T=len(xs)):
-        (a, grad_x, grad_h), buffers = twice(mapped, params, eta, lambda: gate_run(mapped, activation, xs, hs, upstream))
+        (a, grad_x, grad_h), buffers = twice(
+            mapped, params, eta, lambda: gate_run(mapped, activation, xs, hs, upstream)
+        )
     return {"a": a, "grad_x": grad_x, "grad_h": grad_h} | buffers
 
 
@@ -111,11 +115,13 @@ def gate_losses(ns, D, I, activation, params, xs, hs, upstream, directions, offs
         driver = GateDriver(mapped, ACTIVATIONS[activation][0])
         moved = zip(xs + offset * direction["x"], hs + offset * direction["h"], upstream)
         return sum(float(g @ driver.forward(x, h)) for x, h, g in moved)
+
     with notebook_sizes(ns, D=D, I=I, T=len(xs)):
         return losses_along(mapped, params, directions, offsets, loss)
 
 
 # ---------------------------------------------------------------- the networks
+
 
 def rtrl_sequence(mapped, x, y):
     """From reset, one forward per step, the target (None: no learning) given at the last; ŷ of every step."""
@@ -154,6 +160,7 @@ def network_scenario(ns, class_name, D, I, K, params, xs, ys, eta, zero_between=
 
     def run():
         return np.array([value for x, y in zip(xs, ys) for value in sequence(x, y)])
+
     with notebook_sizes(ns, D=D, I=I, K=K, T=len(xs[0])):
         reported, buffers = twice(mapped, params, eta, run)
     return {"losses" if by_sequence(class_name) else "outputs": reported} | buffers
@@ -203,13 +210,14 @@ def train(ns, class_name, D, I, params, xs, ys, batch, eta, test_xs, test_ys):
     with notebook_sizes(ns, D=D, I=I, K=1, T=len(xs[0])):
         for start in range(0, len(xs), batch):
             mapped.obj.zero_grad()
-            for x, y in zip(xs[start:start + batch], ys[start:start + batch]):
+            for x, y in zip(xs[start : start + batch], ys[start : start + batch]):
                 sequence_gradient(class_name, mapped, x, y)
             mapped.obj.update(eta / batch)
         return {"test_losses": np.array([loss_alone(class_name, mapped, x, y) for x, y in zip(test_xs, test_ys)])}
 
 
 # ---------------------------------------------------------------- the data
+
 
 def data_samples(ns, T, n, seed):
     """n samples of the student's generate_data(T) after seeding np.random and random, each copied as it comes (a
@@ -230,5 +238,10 @@ def data_samples(ns, T, n, seed):
                 drawn += 1
             if drawn == 0:
                 break
-    return {"X": np.array([x for x, _ in pairs]), "Y": np.array([y for _, y in pairs]), "is_generator": is_generator,
-            "shapes_ok": shapes_ok, "calls": calls}
+    return {
+        "X": np.array([x for x, _ in pairs]),
+        "Y": np.array([y for _, y in pairs]),
+        "is_generator": is_generator,
+        "shapes_ok": shapes_ok,
+        "calls": calls,
+    }
