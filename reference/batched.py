@@ -3,6 +3,7 @@
 Parameters are a dict named like LSTM_RTRL's attributes (W_z, R_z, b_z, ..., W_y, b_y). Gradients are summed over
 the batch, so one call equals that many per-sequence forward/backward calls on the same weights.
 """
+
 import numpy as np
 
 from .activations import sigmoid, sigmoid_derivative, tanh_derivative
@@ -67,8 +68,11 @@ def add_gate_gradient(grads, g, delta, x_t, h_prev):
     grads[f"b_{g}"] += delta.sum(axis=0)
 
 
-def bptt_gradient(p, X, Y, derivatives=DERIVATIVES):
-    """Full BPTT: (summed loss, summed gradients) for X (B, T, D), Y (B, K)."""
+def bptt_gradient(p, X, Y, derivatives=DERIVATIVES, trace=None):
+    """Full BPTT: (summed loss, summed gradients) for X (B, T, D), Y (B, K).
+
+    trace: a list, if given, that receives dL/dc(t) (B, I) for t = T..1, for the diagnostics of exercise 7.
+    """
     y_hat, h_T, steps = run(p, X)
     e = y_hat - Y
     grads = {name: np.zeros_like(v) for name, v in p.items()} | output_layer_gradient(e, h_T)
@@ -78,6 +82,8 @@ def bptt_gradient(p, X, Y, derivatives=DERIVATIVES):
         h_prev, s, z, i, o, c = steps[t]
         tanh_c = np.tanh(c)
         dc = dh * o * (1.0 - tanh_c**2) + dc_next
+        if trace is not None:
+            trace.append(dc)
         upstream = {"z": dc * i, "i": dc * z, "o": dh * tanh_c}  # dL/dz(t), dL/di(t), dL/do(t)
         deltas = {g: upstream[g] * derivatives[g](s[g]) for g in GATES}
         for g, delta in deltas.items():

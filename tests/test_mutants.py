@@ -5,6 +5,7 @@ The slow test documents the grader's current gaps: the sampled mutants it lets t
 reason, so that a grader that starts catching one makes the test fail until the list is updated. The whole picture
 is `python bench/mutation_score.py` (an hour or more; --sample N for a smaller one).
 """
+
 import dataclasses
 import importlib.util
 import json
@@ -54,8 +55,12 @@ def test_hundreds_of_mutants_with_stable_unique_ids_from_every_family_and_exerci
 
 def test_a_mutant_changes_one_node_and_leaves_the_rest_of_the_cell_as_written(generated):
     m = generated[ASSIGN_NOT_ACCUMULATE]
-    assert (m.exercise, m.family, m.before, m.after) == (4, "aug", "self.dW += np.outer(delta, x)",
-                                                         "self.dW = np.outer(delta, x)")
+    assert (m.exercise, m.family, m.before, m.after) == (
+        4,
+        "aug",
+        "self.dW += np.outer(delta, x)",
+        "self.dW = np.outer(delta, x)",
+    )
     original = next(c.source for c in mutants.solution().cells if c.id == m.cell).split("\n")
     changed = [k for k, (a, b) in enumerate(zip(original, m.source.split("\n"))) if a != b]
     assert changed == [m.line - 1] and len(original) == len(m.source.split("\n"))
@@ -113,11 +118,16 @@ def test_the_sample_is_deterministic_and_spread_over_the_exercises(generated):
 
 def test_the_report_is_redone_from_saved_results(generated, tmp_path, capsys):
     """--load: a survivor, a mutant charged to another exercise, one killed where it belongs and an equivalent."""
-    ids = [ASSIGN_NOT_ACCUMULATE, "ex06-code-1:update:L3:delete_statement:0",
-           "ex07-code-1:generate_data:L3:lt_to_gt:0", sorted(EQUIVALENT)[0]]
+    ids = [
+        ASSIGN_NOT_ACCUMULATE,
+        "ex06-code-1:update:L3:delete_statement:0",
+        "ex07-code-1:generate_data:L3:lt_to_gt:0",
+        sorted(EQUIVALENT)[0],
+    ]
     (tmp_path / "grades").mkdir()
-    verdicts = {i: {"equivalent": i in EQUIVALENT, "differs": [] if i in EQUIVALENT else ["lstm.grads differs"]}
-                for i in ids}
+    verdicts = {
+        i: {"equivalent": i in EQUIVALENT, "differs": [] if i in EQUIVALENT else ["lstm.grads differs"]} for i in ids
+    }
     (tmp_path / "equivalence.json").write_text(json.dumps(verdicts))
     scores = {ids[0]: {"4": 3, "5": 2}, ids[1]: {"5": 5}, ids[2]: {}}  # only the exercises that lost points
     for i, lost in scores.items():
@@ -142,8 +152,13 @@ SURVIVORS = {}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mutant_id", [pytest.param(i, marks=pytest.mark.xfail(strict=True, reason=SURVIVORS[i]))
-                                       if i in SURVIVORS else i for i in GRADED])
+@pytest.mark.parametrize(
+    "mutant_id",
+    [
+        pytest.param(i, marks=pytest.mark.xfail(strict=True, reason=SURVIVORS[i])) if i in SURVIVORS else i
+        for i in GRADED
+    ],
+)
 def test_a_graded_mutant_loses_points_in_its_own_exercise(generated, mutant_id, tmp_path):
     from grader.pipeline import grade_notebook
     from grader.report import as_json
@@ -155,4 +170,5 @@ def test_a_graded_mutant_loses_points_in_its_own_exercise(generated, mutant_id, 
     result = as_json(grade_notebook(path))
     got = result["exercises"][str(mutant.exercise)]
     assert got["score"] < got["max_score"], (
-        f"{mutant.description} kept full marks in exercise {mutant.exercise}; others: {result['exercises']}")
+        f"{mutant.description} kept full marks in exercise {mutant.exercise}; others: {result['exercises']}"
+    )
