@@ -1,7 +1,8 @@
 """Mutation score of the grader: how many mutants of the solution's graded code lose points, and where.
 
 Generates the mutants of submissions/mutants.py, sets aside the equivalent ones (same outputs and gradients as the
-solution to 1e-12 on drawn problems, decided in-process), grades every other one as a notebook (the solution with
+solution to 1e-12 on drawn problems, initial weights from the same distribution, float32 ones to float32 precision:
+submissions/equivalence.py, decided in-process), grades every other one as a notebook (the solution with
 that cell replaced; the `experiment` cells are dropped to save their training time, since no check reads what they
 print) with grader.pipeline.grade_notebook in worker processes, and prints per exercise and overall: mutants,
 equivalent, non-equivalent, killed (some exercise lost points), killed in the right exercise (the mutated cell's
@@ -35,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "submissions"))  # also reaches the spawned workers, which inherit sys.path
 
+import equivalence  # noqa: E402
 import mutants  # noqa: E402
 
 CONTROL = "_unmutated"
@@ -62,9 +64,10 @@ def worker_setup():
 
 def check_equivalence(mutant):
     start = time.perf_counter()
-    verdict = mutants.equivalence(mutant)
+    verdict = equivalence.equivalence(mutant)
     return {
         "equivalent": verdict.equivalent,
+        "how": verdict.how,
         "differs": list(verdict.differs),
         "seconds": round(time.perf_counter() - start, 3),
     }
@@ -179,6 +182,11 @@ def report(chosen, verdicts, results, timing):
     families = [f for f in mutants.FAMILIES if any(m.family == f for m in chosen)]
     table("family", [(f, [m for m in chosen if m.family == f]) for f in families], fates)
     print("(score = killed / non-equivalent; right = killed in the mutated cell's exercise / non-equivalent)")
+    kinds = Counter(verdicts[m.id].get("how", "numerically") for m in chosen if fates[m.id] == "equivalent")
+    print("equivalent: " + (", ".join(f"{n} {how}" for how, n in kinds.most_common()) or "none"))
+    for m in chosen:
+        if fates[m.id] == "equivalent" and verdicts[m.id].get("how", "numerically") != "numerically":
+            print(f"  {verdicts[m.id]['how']}: {m.id}  {m.before}  ->  {m.after}")
     missing = [m.id for m in chosen if fates[m.id] == "not graded"]
     if missing:
         print(f"{len(missing)} non-equivalent mutants not graded yet (left out above)")

@@ -91,6 +91,12 @@ class Trained:
     test_losses: np.ndarray  # after the grader's training protocol, per test sequence
 
 
+NETWORK_RUNS = {  # the record a network scenario answers with, and what it is doing in words
+    "LSTM": (LSTMRun, "running your LSTM's forward, backward and update"),
+    "LSTM_RTRL": (RTRLRun, "running your LSTM_RTRL step by step"),
+}
+
+
 class Student:
     """The student's notebook as the checks see it: one method per scenario."""
 
@@ -153,21 +159,11 @@ class Student:
             offsets=offsets,
         )
 
-    def lstm_run(self, D, I, K, params, xs, ys, eta, zero_between=False) -> LSTMRun:
-        return self._run(
-            LSTMRun,
-            "network_scenario",
-            "running your LSTM's forward, backward and update",
-            class_name="LSTM",
-            D=D,
-            I=I,
-            K=K,
-            params=params,
-            xs=xs,
-            ys=ys,
-            eta=eta,
-            zero_between=zero_between,
-        )
+    def network_run(self, class_name, D, I, K, params, xs, ys, eta, zero_between=False) -> LSTMRun | RTRLRun:
+        """Construct the LSTM or LSTM_RTRL with these parameters, run it over the sequences, update, report."""
+        record, what = NETWORK_RUNS[class_name]
+        problem = dict(D=D, I=I, K=K, params=params, xs=xs, ys=ys, eta=eta, zero_between=zero_between)
+        return self._run(record, "network_scenario", what, class_name=class_name, **problem)
 
     def lstm_losses(self, D, I, K, params, x, y, directions, offsets) -> LossesAlong:
         return self._run(
@@ -182,22 +178,6 @@ class Student:
             y=y,
             directions=directions,
             offsets=offsets,
-        )
-
-    def rtrl_run(self, D, I, K, params, xs, ys, eta, zero_between=False) -> RTRLRun:
-        return self._run(
-            RTRLRun,
-            "network_scenario",
-            "running your LSTM_RTRL step by step",
-            class_name="LSTM_RTRL",
-            D=D,
-            I=I,
-            K=K,
-            params=params,
-            xs=xs,
-            ys=ys,
-            eta=eta,
-            zero_between=zero_between,
         )
 
     def rtrl_memory(self, D, sizes, lengths) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 from . import batched
 from .activations import sigmoid_derivative, tanh_derivative
 from .data import sample_batch
+from .reporting import markdown_table
 from .training import Config, descend, initial_params, train
 
 PROBE_SIZE = 256
@@ -289,8 +290,6 @@ def plot(path, runs, title):
 
 
 def write_report(out, stem, cfg, runs, early):
-    from .experiments import markdown_table
-
     outcomes = [verdict(r, rows) for r, rows in runs]
     counts = ", ".join(f"{outcomes.count(o)} {o}" for o in dict.fromkeys(outcomes))
     text = (

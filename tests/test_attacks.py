@@ -3,7 +3,7 @@ outside, and the notebook's honest part gets exactly the grade it gets without t
 
 The honest part is the solution with one bug (gradient ascent in Gate.update), so that a grade changed by an attack,
 up or down, shows. The sandbox itself (uid, namespaces, limits, a grader that is not root) is tested piece by piece
-in tests/test_sandbox.py.
+in tests/test_sandbox.py and tests/test_sandbox_access.py.
 """
 
 import os

@@ -14,11 +14,13 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "submissions"))
 
+import equivalence  # noqa: E402
 import mutants  # noqa: E402
 
 ASSIGN_NOT_ACCUMULATE = "ex04-code-1:backward:L4:aug_to_assign:0"  # self.dW += np.outer(delta, x) -> self.dW = ...
@@ -76,36 +78,59 @@ def test_the_mutant_notebook_is_the_solution_with_that_cell_replaced_and_no_expe
 
 
 def test_the_unmutated_solution_is_equivalent_to_itself():
-    assert mutants.equivalence(None) == mutants.Verdict(True, ())
+    assert equivalence.equivalence(None) == equivalence.Verdict(True, (), "numerically")
+
+
+@pytest.mark.parametrize(
+    "mutant_id, how",
+    [
+        ("ex02-code-1:uniform_init:L2:swap_args:0", "in distribution"),  # uniform(0.01, -0.01): mirrored draws
+        ("ex02-code-1:uniform_init:L2:negate_return:0", "in distribution"),
+        ("ex04-code-1:zero_grad:L1:dtype_float32:0", "to float32 precision"),  # float32 buffers: a style rule
+        ("ex02-code-1:uniform_init:L2:drop_unary:0", ""),  # uniform(0.01, 0.01): every weight 0.01
+        ("ex02-code-1:Gate.__init__:L3:swap_args:0", ""),  # W drawn (D, I): another shape
+    ],
+)
+def test_initial_weights_are_equivalent_in_distribution_and_float32_to_its_precision(generated, mutant_id, how):
+    verdict = equivalence.equivalence(generated[mutant_id])
+    assert (verdict.equivalent, verdict.how) == (bool(how), how), verdict.differs
+
+
+def test_same_distribution_needs_the_same_range_and_shape_of_distribution():
+    rng = np.random.default_rng(0)
+    uniform = rng.uniform(-0.01, 0.01, 4000)
+    assert equivalence.same_distribution(uniform, -rng.uniform(-0.01, 0.01, 4000))
+    assert not equivalence.same_distribution(uniform, rng.uniform(0.0, 0.01, 4000))  # [0, 0.01]: half the range
+    assert not equivalence.same_distribution(uniform, np.clip(rng.normal(0, 0.01 / np.sqrt(3), 4000), -0.01, 0.01))
 
 
 def test_assigning_instead_of_accumulating_is_not_equivalent_and_says_where(generated):
-    verdict = mutants.equivalence(generated[ASSIGN_NOT_ACCUMULATE])
+    verdict = equivalence.equivalence(generated[ASSIGN_NOT_ACCUMULATE])
     assert not verdict.equivalent
     assert [d.split()[0] for d in verdict.differs] == ["gate.grads", "gate.update", "lstm.grads", "lstm.update"]
 
 
 @pytest.mark.parametrize("mutant_id", sorted(EQUIVALENT))
 def test_known_equivalent_mutants_are_found_equivalent(generated, mutant_id):
-    assert mutants.equivalence(generated[mutant_id]).equivalent, EQUIVALENT[mutant_id]
+    assert equivalence.equivalence(generated[mutant_id]).equivalent, EQUIVALENT[mutant_id]
 
 
 def test_a_mutant_that_raises_is_not_equivalent_and_names_what_raised(generated):
-    verdict = mutants.equivalence(generated["ex02-code-1:Gate.clear_cache:L2:delete_statement:0"])  # no self.cache
+    verdict = equivalence.equivalence(generated["ex02-code-1:Gate.clear_cache:L2:delete_statement:0"])  # no self.cache
     assert not verdict.equivalent and any("raised AttributeError" in d for d in verdict.differs)
 
 
 def test_a_mutant_that_loops_forever_times_out(generated):
     m = generated[ASSIGN_NOT_ACCUMULATE]
     looping = m.source.replace("    x, h, s = self.cache.pop()", "    while True:\n        pass")
-    verdict = mutants.equivalence(dataclasses.replace(m, source=looping), timeout=2.0)
-    assert verdict == mutants.Verdict(False, ("timed out after 2 s",))
+    verdict = equivalence.equivalence(dataclasses.replace(m, source=looping), timeout=2.0)
+    assert verdict == equivalence.Verdict(False, ("timed out after 2 s",))
 
 
 def test_equivalence_is_exact_to_the_tolerance_and_never_for_nan():
-    assert mutants.same([1.0, (2.0, 3.0)], [1.0 + 1e-13, (2.0, 3.0)])
-    assert not mutants.same(1.0, 1.0 + 1e-11)
-    assert not mutants.same(float("nan"), float("nan")) and not mutants.same([1.0], [[1.0]])
+    assert equivalence.same([1.0, (2.0, 3.0)], [1.0 + 1e-13, (2.0, 3.0)])
+    assert not equivalence.same(1.0, 1.0 + 1e-11)
+    assert not equivalence.same(float("nan"), float("nan")) and not equivalence.same([1.0], [[1.0]])
 
 
 def test_the_sample_is_deterministic_and_spread_over_the_exercises(generated):
@@ -164,7 +189,7 @@ def test_a_graded_mutant_loses_points_in_its_own_exercise(generated, mutant_id, 
     from grader.report import as_json
 
     mutant = generated[mutant_id]
-    assert not mutants.equivalence(mutant).equivalent
+    assert not equivalence.equivalence(mutant).equivalent
     path = tmp_path / "mutant.ipynb"
     nbformat.write(mutants.notebook(mutant), path)
     result = as_json(grade_notebook(path))

@@ -1,6 +1,7 @@
 """The kernel sandbox against real attacks: each test starts a kernel through grader.sandbox with jupyter_client, runs
 one attack in it and checks, from outside, that it failed. As root (CI) the sandbox must be complete; a user whose
-machine cannot run bubblewrap gets the tests that need it skipped.
+machine cannot run bubblewrap gets the tests that need it skipped. Here: the kernel's identity, other processes and
+graders that are not root; files, the project, the network and resource limits are tests/test_sandbox_access.py's.
 
 Run as a script, this file is a probe that runs every attack in one sandboxed kernel as whatever user runs it and
 prints what happened as JSON: the non-root tests run it as nobody, the fork bomb test runs it beside a fork bomb,
@@ -24,52 +25,14 @@ from pathlib import Path
 
 import psutil
 import pytest
-from jupyter_client import BlockingKernelClient, KernelManager
+from grading import CONNECT, IMPORT, LIMITS, PROJECT, READ, WRITE, gone, needs_bubblewrap, sandboxed_kernel, start
 
 from grader import sandbox
 
-PROJECT = Path(sandbox.__file__).resolve().parents[1]
-LIMITS = sandbox.KernelLimits(memory_bytes=2 << 30, cpu_seconds=120, processes=64, open_files=256, file_bytes=16 << 20)
-KERNEL_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2", "MPLBACKEND": "Agg"}
 NOBODY = 65534
 
-needs_bubblewrap = pytest.mark.skipif(
-    os.geteuid() != 0 and not sandbox.protection().namespaces, reason=sandbox.protection().notice
-)
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become nobody")
 
-WRITE = """
-try:
-    with open({path!r}, "w") as file:
-        file.write("written by the student")
-    print("written")
-except OSError as error:
-    print("refused:", type(error).__name__)
-"""
-READ = """
-for path in {paths!r}:
-    try:
-        print(path, len(open(path, "rb").read()), "bytes read")
-    except OSError as error:
-        print(path, "refused:", type(error).__name__)
-"""
-IMPORT = """
-for name in ("grader", "reference", "submissions"):
-    try:
-        __import__(name)
-        print(name, "imported")
-    except ImportError as error:
-        print(name, "refused:", type(error).__name__)
-"""
-CONNECT = """
-import socket
-for address in [("127.0.0.1", {port}), ("1.1.1.1", 53)]:
-    try:
-        socket.create_connection(address, timeout=3).close()
-        print(address, "connected")
-    except OSError as error:
-        print(address, "refused:", error)
-"""
 KILL_ALL = """
 import os
 try:
@@ -122,79 +85,6 @@ print(numpy.linalg.solve(numpy.eye(2), [1.0, 2.0]).sum())
 """
 
 
-@dataclasses.dataclass
-class Kernel:
-    km: KernelManager
-    kc: BlockingKernelClient
-    launch: sandbox.KernelLaunch
-
-    def run(self, code: str, timeout: float = 60) -> str:
-        """Execute ``code``; everything it printed, and its error as "ENAME: evalue"."""
-        texts = []
-
-        def keep(msg):
-            if msg["msg_type"] == "stream":
-                texts.append(msg["content"]["text"])
-            elif msg["msg_type"] == "error":
-                texts.append(f"{msg['content']['ename']}: {msg['content']['evalue']}")
-
-        self.kc.execute_interactive(code, timeout=timeout, output_hook=keep)
-        return "".join(texts)
-
-    def processes(self) -> list[psutil.Process]:
-        """The sandbox's processes: every orphan in a PID namespace is adopted by its init, inside bwrap's tree."""
-        found = {}
-        with contextlib.suppress(psutil.NoSuchProcess):  # bwrap has exited: its namespace is gone
-            root = psutil.Process(self.km.provisioner.pid)
-            found = {p.pid: p for p in [root, *root.children(recursive=True)]}
-        uid = self.launch.protection.uid
-        for process in psutil.process_iter(["uids"]) if uid is not None else ():  # as root: the kernel's uid too
-            if process.info["uids"] and process.info["uids"].real == uid:
-                found.setdefault(process.pid, process)
-        return list(found.values())
-
-
-def start(workdir: Path, limits: sandbox.KernelLimits = LIMITS) -> Kernel:
-    """A kernel started through the sandbox the way execute.py will start it, and its client's channels."""
-    workdir.mkdir(exist_ok=True)
-    launch = sandbox.prepare(str(workdir), limits)
-    km = KernelManager(kernel_name="python3")
-    sandbox.apply(launch, km)
-    env = {**os.environ, **KERNEL_ENV, **launch.env}
-    km.start_kernel(cwd=str(workdir), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    kernel = Kernel(km, km.client(), launch)
-    kernel.kc.start_channels()
-    return kernel
-
-
-@contextlib.contextmanager
-def sandboxed_kernel(workdir: Path, limits: sandbox.KernelLimits = LIMITS):
-    """A sandboxed kernel, ready; after the block it is shut down and proven gone with everything it started."""
-    kernel = start(workdir, limits)
-    try:
-        kernel.kc.wait_for_ready(timeout=120)
-        yield kernel
-    finally:
-        processes = kernel.processes()
-        kernel.kc.stop_channels()
-        kernel.km.shutdown_kernel(now=True)
-    survivors = [p for p in processes if not gone(p)]
-    assert not survivors, f"left behind after shutdown: {survivors}"
-
-
-def gone(process: psutil.Process, seconds: float = 10) -> bool:
-    """Whether ``process`` has ended (a zombie has) within ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if process.status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def wait_for(get, msg_id: str, msg_type: str) -> dict:
     """The first message of ``msg_type`` answering ``msg_id`` that ``get`` (a client's channel) receives."""
     while True:
@@ -219,74 +109,6 @@ def test_numpy_scipy_matplotlib_work(tmp_path):
     with sandboxed_kernel(tmp_path / "work") as kernel:
         assert kernel.run(LIBRARIES, timeout=120).strip() == "3.0"
     assert (tmp_path / "work" / "plot.png").stat().st_size > 0
-
-
-@needs_bubblewrap
-@pytest.mark.parametrize("where", ["home", "tmp", "project", "course"])
-def test_writing_outside_the_working_folder_fails(tmp_path, where):
-    notebook = tmp_path / "course" / "other_student.ipynb"  # a stand-in for the course folder being graded
-    notebook.parent.mkdir()
-    notebook.write_text("{}")
-    name = f"sandbox-probe-{secrets.token_hex(6)}"
-    target = {"home": Path.home() / name, "tmp": Path("/tmp") / name, "project": PROJECT / name, "course": notebook}
-    with sandboxed_kernel(tmp_path / "work") as kernel:
-        printed = kernel.run(WRITE.format(path=str(target[where])))
-    assert printed.startswith("refused"), printed
-    assert notebook.read_text() == "{}" and not any(path.exists() for path in target.values() if path != notebook)
-
-
-@needs_bubblewrap
-def test_writing_inside_the_working_folder_works_up_to_the_file_size_limit(tmp_path):
-    with sandboxed_kernel(tmp_path / "work") as kernel:
-        small = kernel.run(WRITE.format(path="notes.txt"))
-        big = kernel.run("with open('big', 'wb') as file:\n    while True: file.write(bytes(1 << 20))")
-    assert small.strip() == "written" and (tmp_path / "work" / "notes.txt").exists()
-    assert "File too large" in big and (tmp_path / "work" / "big").stat().st_size == LIMITS.file_bytes
-
-
-@needs_bubblewrap
-@pytest.mark.parametrize(
-    "attack, error",
-    [("bytearray(3 << 30)", "MemoryError"), ("files = [open('/dev/null') for _ in range(100_000)]", "Too many open")],
-)
-def test_memory_and_open_files_are_limited(tmp_path, attack, error):
-    with sandboxed_kernel(tmp_path / "work") as kernel:
-        assert error in kernel.run(attack)
-        assert kernel.run("print('still here')").strip() == "still here"
-
-
-@needs_bubblewrap
-def test_project_course_and_home_are_unreadable_and_not_importable(tmp_path):
-    course = tmp_path / "course"
-    course.mkdir()
-    (course / "other_student.ipynb").write_text("{}")
-    secret = Path.home() / f".sandbox-secret-{secrets.token_hex(6)}"
-    secret.write_text("the home folder's secret")
-    try:
-        paths = [
-            *map(str, sorted((PROJECT / "reference").glob("*.py"))),
-            str(course / "other_student.ipynb"),
-            str(secret),
-            str(PROJECT / "pyproject.toml"),
-        ]
-        with sandboxed_kernel(tmp_path / "work") as kernel:
-            imports = kernel.run(IMPORT)
-            reads = kernel.run(READ.format(paths=paths))
-    finally:
-        secret.unlink()
-    assert imports.count("refused: ModuleNotFoundError") == 3, imports
-    assert "bytes read" not in reads and reads.count("refused") == len(paths), reads
-
-
-@needs_bubblewrap
-def test_no_network_not_even_the_graders_loopback(tmp_path):
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        server.setblocking(False)
-        with sandboxed_kernel(tmp_path / "work") as kernel:
-            printed = kernel.run(CONNECT.format(port=server.getsockname()[1]), timeout=30)
-        with pytest.raises(BlockingIOError):
-            server.accept()
-    assert "connected" not in printed and printed.count("refused:") == 2, printed
 
 
 @needs_bubblewrap
@@ -346,17 +168,6 @@ def test_fork_bomb_is_bounded_and_does_not_starve_another_grading(tmp_path):
 
 
 @needs_bubblewrap
-@pytest.mark.slow
-def test_cpu_time_limit_ends_a_runaway_kernel(tmp_path):
-    with sandboxed_kernel(tmp_path / "work", dataclasses.replace(LIMITS, cpu_seconds=4)) as kernel:
-        kernel.kc.execute("while True: pass")
-        deadline = time.monotonic() + 30
-        while kernel.km.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not kernel.km.is_alive()
-
-
-@needs_bubblewrap
 def test_grader_death_kills_the_sandbox(tmp_path):
     """A grade process killed mid-notebook (batch's wall-clock bound) takes its kernel's sandbox with it."""
     printed = subprocess.run(
@@ -369,21 +180,6 @@ def test_grader_death_kills_the_sandbox(tmp_path):
         with contextlib.suppress(psutil.NoSuchProcess):
             processes.append(psutil.Process(pid))
     assert all(gone(p) for p in processes)
-
-
-def test_without_bubblewrap_a_notice_and_limits_only(tmp_path, monkeypatch):
-    monkeypatch.setattr(shutil, "which", lambda name: None)
-    sandbox._bwrap_problem.cache_clear()
-    try:
-        shield = sandbox.protection()
-        with sandboxed_kernel(tmp_path / "work") as kernel:
-            limit = kernel.run("import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0])")
-    finally:
-        sandbox._bwrap_problem.cache_clear()
-    assert not shield.namespaces and shield.uid is None
-    assert "bubblewrap is not installed" in shield.notice and "\n" not in shield.notice
-    assert kernel.launch.prefix[0] == "prlimit" and not any("nproc" in arg for arg in kernel.launch.prefix)
-    assert int(limit) == LIMITS.memory_bytes
 
 
 @pytest.fixture

@@ -123,7 +123,7 @@ def backward_inputs(ctx, problem):
 def backward_params(ctx, problem):
     params, args, got, want = scenario(ctx, problem)
     grads = student_gradients(got, params, GATE)
-    wrong = mismatched(grads, want["grads"], tolerance(got))
+    wrong = mismatched(grads, want["grads"], got)
     if wrong:
         worst = max(relative_error(grads[n], want["grads"][n]) for n in wrong)
         raise Failed(
@@ -143,7 +143,7 @@ def finite_differences(ctx, problem):
     step = fd_step(got.precision)
     along = ctx.student.gate_losses(directions=directions, offsets=offsets(step), **args)
     gradient = student_gradients(got, params, GATE) | {"x": got.grad_x, "h": got.grad_h}
-    require_finite_difference_agreement("Gate", directions, gradient, along, problem, step)
+    require_finite_difference_agreement("Gate", directions, got, gradient, along, problem, step)
 
 
 @check("gate.zero_grad", 4, 2, "Gate", "zero_grad resets every gradient buffer of a gate that holds gradients")

@@ -61,7 +61,7 @@ def outputs(ctx, problem):
 def gradient(ctx, problem):
     params, xs, ys, got, want = scenario(ctx, problem)
     grads = student_gradients(got, params, NETWORK_PARAMETERS)
-    wrong = mismatched(grads, want["grads"], tolerance(got))
+    wrong = mismatched(grads, want["grads"], got)
     if not wrong:
         return
     raise Failed(

@@ -18,7 +18,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .calls import ACTIVATIONS, AdapterError, as_float, breach, hears_across, positional_params, wants_columns
+from .calls import (
+    ACTIVATIONS,
+    AdapterError,
+    as_float,
+    breach,
+    hears_across,
+    notebook_sizes,
+    positional_params,
+    wants_columns,
+)
 from .places import Place, arrays_of, gradient_of, is_gradient
 from .table import DEFINITIONS, GATE_PARAMETERS, GATES, shape, signature, spelled
 
@@ -144,7 +153,8 @@ class Mapped:
     def set(self, name, value):
         slot = self.params[name]
         old = np.asarray(slot.place.read())
-        slot.place.write(np.array(value.T if slot.transposed else value, dtype=float).reshape(old.shape))
+        dtype = old.dtype if old.dtype.kind == "f" else float  # float32 code keeps computing in float32
+        slot.place.write(np.array(value.T if slot.transposed else value, dtype=dtype).reshape(old.shape))
 
     def grad(self, name):
         """The gradient buffer of a parameter in the interface's layout, or None where none is recognisable."""
@@ -285,24 +295,26 @@ def first_mapped(ns, class_name, sizes, activation):
 
 def learn(ns, class_name, sizes, activation):
     """Build the class once at distinct sizes, where shapes tell every parameter apart but a square R, whose
-    orientation is then found by behaviour (a Gate's from the Gate class); note whether it wants column vectors."""
+    orientation is then found by behaviour (a Gate's from the Gate class); note whether it wants column vectors.
+    Meanwhile the notebook's size globals hold the distinct sizes, for methods that read them."""
     cls = ns[class_name]
     distinct = dict(sizes, **LEARNING_SIZES)
-    obj, params, args = first_mapped(ns, class_name, distinct, activation)
-    protocol = DEFINITIONS[class_name].protocol
-    columns = wants_columns(lambda: cls(*args), protocol, distinct)
-    if columns:
-        breach("columns", class_name)
-    layout = {n: (s.place.path, s.transposed) for n, s in params.items()}
-    gates = {type(s.place.root) for n, s in params.items() if s.place.root is not obj}
-    if gates:  # an LSTM of Gate objects: R as the Gate class holds it
-        gate_class = gates.pop()
-        if gate_class not in LEARNT:
-            learn(ns, gate_class.__name__, sizes, "tanh")
-        transposed = LEARNT[gate_class].layout["R"][1]
-    else:
-        probe_obj, probe_params, _ = first_mapped(ns, class_name, distinct, activation)
-        transposed = not hears_across(Mapped(probe_obj, probe_params, columns), protocol, distinct)
+    with notebook_sizes(ns, **distinct):
+        obj, params, args = first_mapped(ns, class_name, distinct, activation)
+        protocol = DEFINITIONS[class_name].protocol
+        columns = wants_columns(lambda: cls(*args), protocol, distinct)
+        if columns:
+            breach("columns", class_name)
+        layout = {n: (s.place.path, s.transposed) for n, s in params.items()}
+        gates = {type(s.place.root) for n, s in params.items() if s.place.root is not obj}
+        if gates:  # an LSTM of Gate objects: R as the Gate class holds it
+            gate_class = gates.pop()
+            if gate_class not in LEARNT:
+                learn(ns, gate_class.__name__, sizes, "tanh")
+            transposed = LEARNT[gate_class].layout["R"][1]
+        else:
+            probe_obj, probe_params, _ = first_mapped(ns, class_name, distinct, activation)
+            transposed = not hears_across(Mapped(probe_obj, probe_params, columns), protocol, distinct)
     for name in layout:
         if name.startswith("R"):
             layout[name] = (layout[name][0], transposed)

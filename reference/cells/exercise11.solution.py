@@ -1,11 +1,4 @@
-# A short run that finishes in seconds: RTRL at T = 10, one gradient-descent step per sequence.
-# The sweep from T = 1 upwards, with BPTT alongside, is `python -m reference.experiments ex11`.
-T = 10
-hidden_size = 32
-eta = 0.5
-n_train = 3000
-
-
+# RTRL under exercise 7's recipe (the same curriculum, rate, minibatches and checks), beside BPTT's run above.
 def run_sequence(model, x, y=None):
     """Feed x (T, D) step by step from a fresh state, with the target (if any) at the last step; return y_hat(T)."""
     model.reset()
@@ -14,16 +7,24 @@ def run_sequence(model, x, y=None):
     return y_hat
 
 
-rtrl_model = LSTM_RTRL(1, hidden_size)
-data = generate_data(T)
-start = time.perf_counter()
-for _ in range(n_train):
-    x, y = next(data)
-    rtrl_model.zero_grad()
-    run_sequence(rtrl_model, x, y)
-    rtrl_model.update(eta)
-seconds = time.perf_counter() - start
+def rtrl_learns(model, x, y):
+    run_sequence(model, x, y)  # the gradient is added up online, at the target
 
-correct = sum((run_sequence(rtrl_model, x)[0] > 0.5) == (y[0] > 0.5) for x, y in (next(data) for _ in range(1000)))
-print(f"LSTM_RTRL, T = {T}: {n_train} training sequences in {seconds:.1f} s; "
-      f"accuracy on 1000 fresh sequences: {correct / 1000:.3f}")
+
+def rtrl_is_right(model, x, y):
+    return (run_sequence(model, x)[0] > 0.5) == (y[0] > 0.5)
+
+
+np.random.seed(0)
+rtrl_model = LSTM_RTRL(1, hidden_size)
+start = time.perf_counter()
+rtrl_passed, rtrl_history = train_curriculum(rtrl_model, rtrl_learns, rtrl_is_right)
+report("LSTM_RTRL", rtrl_passed, rtrl_history, time.perf_counter() - start)
+
+for name, runs in (("BPTT", history), ("RTRL", rtrl_history)):
+    plt.step([n for n, _, _ in runs], [T for _, T, _ in runs], where="post", label=name)
+plt.xlabel("training sequences")
+plt.ylabel("sequence length T trained on")
+plt.legend()
+plt.title("RTRL and BPTT climbing the same curriculum")
+plt.show()
