@@ -171,6 +171,19 @@ def test_the_report_is_redone_from_saved_results(generated, tmp_path, capsys):
 # About ten non-equivalent mutants over the exercises (ids stable under reordering of a cell's functions).
 GRADED = [
     ASSIGN_NOT_ACCUMULATE,
+    "ex02-code-1:Gate.__init__:L3:swap_args:0",  # W drawn (D, I)
+    "ex02-code-1:Gate.__init__:L5:swap_name:0",  # b sized by the input
+    "ex04-code-1:backward:L6:swap_name:0",  # db += grad_a (before the derivative)
+    "ex04-code-1:update:L3:keep_right:0",  # b -= db: the rate left out
+    "ex05-code-1:LSTM.gates:L1:swap_attribute:4",  # the output gate replaced by the input gate
+    "ex05-code-1:LSTM.forward:L12:add_to_mult:0",  # W_y h * b_y
+    "ex06-code-1:backward:L11:swap_args:0",  # zip(grads, gates): the gates' order
+    "ex06-code-1:update:L3:mult_to_div:0",  # W_y -= eta / dW_y
+    "ex07-code-1:generate_data:L5:index_minus_one:0",  # the class in the last element
+    "ex09-code-1:LSTM_RTRL.update:L2:aug_to_assign:0",  # parameters replaced by eta * gradient
+    "ex09-code-1:LSTM_RTRL.__init__:L4:swap_name:1",  # b sized by the output
+    "ex10-code-1:accumulate_sensitivities:L2:swap_name:1",  # tanh' taken of i
+    "ex10-code-1:forward:L6:delete_statement:0",  # c never updated
 ]
 # The sampled mutants the grader currently lets through, with the reason.
 SURVIVORS = {}
