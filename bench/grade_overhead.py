@@ -2,11 +2,19 @@
 without it (--no-sandbox), interleaved so that the machine's load falls on all three alike; prints the medians, their
 ratios, and each check's own seconds in the last sandboxed grading.
 
-Usage: python bench/grade_overhead.py [NOTEBOOK] [--repeat N] (default: the solution notebook, 3 repetitions).
+With --against DIR (a checkout of another commit, e.g. `git worktree add /tmp/before <commit>`), the `grade` command
+of this checkout and of DIR grade the notebook in turn, each as a process of its own, and their ratio is printed:
+"how much longer than before".
+
+Usage: python bench/grade_overhead.py [NOTEBOOK] [--repeat N] [--against DIR]
+       (default: the solution notebook, 3 repetitions).
 """
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -24,6 +32,31 @@ def bare_execution(path):
     ).execute()
 
 
+def grade_command(checkout, notebook):
+    """`grade NOTEBOOK` as the checkout's grader runs it, in a process of its own (output discarded)."""
+    code = "import sys; from grader.cli import main; sys.exit(main(sys.argv[1:]))"
+    env = dict(os.environ, PYTHONPATH=str(checkout))
+    notebook = str(Path(notebook).resolve())
+    return lambda: subprocess.run([sys.executable, "-c", code, notebook], cwd=checkout, env=env, capture_output=True)
+
+
+def compare_with(other, notebook, repeat):
+    ways = {
+        "this checkout": grade_command(Path(__file__).resolve().parents[1], notebook),
+        str(other): grade_command(other, notebook),
+    }
+    seconds = {name: [] for name in ways}
+    for _ in range(repeat):
+        for name, run in ways.items():
+            seconds[name].append(timed(run)[0])
+    median = {name: statistics.median(values) for name, values in seconds.items()}
+    print(f"notebook: {notebook}  ({repeat} repetitions, `grade` as a process)")
+    for name, value in median.items():
+        print(f"{name:40s} median {value:7.2f} s   ({', '.join(f'{s:.1f}' for s in seconds[name])})")
+    this, before = median.values()
+    print(f"this checkout / {other}: {this / before:.3f}")
+
+
 def timed(run):
     start = time.perf_counter()
     result = run()
@@ -34,7 +67,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebook", nargs="?", default="reference/solution.ipynb")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--against", type=Path, help="another checkout whose `grade` to compare with")
     args = parser.parse_args(argv)
+    if args.against:
+        return compare_with(args.against, args.notebook, args.repeat)
     ways = {
         "bare nbclient execution": lambda: bare_execution(args.notebook),
         "grade, sandboxed": lambda: grade_notebook(args.notebook),

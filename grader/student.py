@@ -129,34 +129,15 @@ class Student:
         ).draws
 
     def gate_run(self, D, I, activation, params, xs, hs, upstream, eta) -> GateRun:
+        problem = dict(D=D, I=I, activation=activation, params=params, xs=xs, hs=hs, upstream=upstream)
         return self._run(
-            GateRun,
-            "gate_scenario",
-            "running your Gate's forward, backward and update",
-            D=D,
-            I=I,
-            activation=activation,
-            params=params,
-            xs=xs,
-            hs=hs,
-            upstream=upstream,
-            eta=eta,
+            GateRun, "gate_scenario", "running your Gate's forward, backward and update", eta=eta, **problem
         )
 
     def gate_losses(self, D, I, activation, params, xs, hs, upstream, directions, offsets) -> LossesAlong:
+        problem = dict(D=D, I=I, activation=activation, params=params, xs=xs, hs=hs, upstream=upstream)
         return self._run(
-            LossesAlong,
-            "gate_losses",
-            "running Gate.forward",
-            D=D,
-            I=I,
-            activation=activation,
-            params=params,
-            xs=xs,
-            hs=hs,
-            upstream=upstream,
-            directions=directions,
-            offsets=offsets,
+            LossesAlong, "gate_losses", "running Gate.forward", directions=directions, offsets=offsets, **problem
         )
 
     def network_run(self, class_name, D, I, K, params, xs, ys, eta, zero_between=False) -> LSTMRun | RTRLRun:
@@ -166,18 +147,9 @@ class Student:
         return self._run(record, "network_scenario", what, class_name=class_name, **problem)
 
     def lstm_losses(self, D, I, K, params, x, y, directions, offsets) -> LossesAlong:
+        problem = dict(D=D, I=I, K=K, params=params, x=x, y=y)
         return self._run(
-            LossesAlong,
-            "lstm_losses",
-            "running LSTM.forward",
-            D=D,
-            I=I,
-            K=K,
-            params=params,
-            x=x,
-            y=y,
-            directions=directions,
-            offsets=offsets,
+            LossesAlong, "lstm_losses", "running LSTM.forward", directions=directions, offsets=offsets, **problem
         )
 
     def rtrl_memory(self, D, sizes, lengths) -> np.ndarray:

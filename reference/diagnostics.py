@@ -1,8 +1,11 @@
 """Why direct training at T = 100 fails: the error that reaches step 1, the cells and the gates over training.
 
-    python -m reference.diagnostics --T 100 --seeds 0 1 2 3 4 5 6 7 8 9 --lr 10 --max-sequences 20000 \
-        --eval-every 256 --out reference/results
-    python -m reference.diagnostics --T 100 --curriculum 10 20 30 50 70 100 ... --name diagnose_curriculum_T100
+    python -m reference.diagnostics --T 100 --seeds 0 1 2 3 4 5 --max-sequences 12000 --eval-every 1024 \
+        --out reference/results
+    python -m reference.diagnostics --T 100 --curriculum 10 20 30 50 70 ... --name diagnose_curriculum_T100
+
+The training options are those of reference.experiments (the first of --methods is probed), with direct training
+and no restarts by default.
 
 Every check of a run probes the network on PROBE_SIZE fixed sequences of the current length: the size of
 dL/dc(1) (the error that can still write x(1) into the cells), step 1's share of the cell-input gradient, the
@@ -21,6 +24,7 @@ import numpy as np
 from . import batched
 from .activations import sigmoid_derivative, tanh_derivative
 from .data import sample_batch
+from .experiments import add_training_options, config_from_args
 from .reporting import markdown_table
 from .training import Config, descend, initial_params, train
 
@@ -320,15 +324,6 @@ def main(argv=None):
     )
     parser.add_argument("--T", type=int, default=100)
     parser.add_argument("--curriculum", type=int, nargs="*", default=[], help="lengths before T (none: direct)")
-    parser.add_argument("--method", choices=["bptt", "rtrl"], default="bptt")
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
-    parser.add_argument("--lr", type=float, default=10.0)
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--clip", type=float, help="DEVIATION: clip the mean gradient's norm")
-    parser.add_argument("--check-on-entry", action="store_true", help="curriculum: check a new length at once")
-    parser.add_argument("--restart-after", type=int, help="new weights when a length is not passed in this many")
-    parser.add_argument("--max-sequences", type=int, default=20_000)
-    parser.add_argument("--eval-every", type=int, default=256)
     parser.add_argument(
         "--early-Ts",
         type=int,
@@ -336,24 +331,13 @@ def main(argv=None):
         default=[2, 5, 10, 20, 50, 100],
         help="lengths of the table of the first steps from the initial weights",
     )
-    parser.add_argument("--out", default="out")
-    parser.add_argument("--name")
+    add_training_options(
+        parser, lr=10.0, batch=16, max_sequences=20_000, eval_every=256, restart_after=0, on_entry=False
+    )
     args = parser.parse_args(argv)
     runs = []
     for seed in args.seeds:
-        cfg = Config(
-            T=args.T,
-            method=args.method,
-            lr=args.lr,
-            batch=args.batch,
-            clip=args.clip,
-            max_sequences=args.max_sequences,
-            eval_every=args.eval_every,
-            curriculum=tuple(args.curriculum),
-            check_on_entry=args.check_on_entry,
-            restart_after=args.restart_after,
-            seed=seed,
-        )
+        cfg = config_from_args(args, T=args.T, method=args.methods[0], seed=seed, curriculum=tuple(args.curriculum))
         runs.append(traced_train(cfg))
         print(f"seed {seed}: {verdict(*runs[-1])}, {runs[-1][0].learned_at}", flush=True)
     out = Path(args.out)

@@ -274,7 +274,7 @@ def config_from_args(args, **fields):
     )
 
 
-def add_training_options(parser, lr, batch, max_sequences, eval_every):
+def add_training_options(parser, lr, batch, max_sequences, eval_every, restart_after=RESTART_AFTER, on_entry=True):
     parser.add_argument("--seeds", "--seed", type=int, nargs="+", default=list(range(10)), help="training seeds")
     parser.add_argument("--methods", nargs="+", choices=["bptt", "rtrl"], default=["bptt"])
     parser.add_argument("--test-seed", type=int, default=TEST_SEED)
@@ -297,13 +297,13 @@ def add_training_options(parser, lr, batch, max_sequences, eval_every):
     parser.add_argument(
         "--check-on-entry",
         action=argparse.BooleanOptionalAction,
-        default=True,
+        default=on_entry,
         help="curriculum: check a new length before training on it (passes it at once if it holds)",
     )
     parser.add_argument(
         "--restart-after",
         type=int,
-        default=RESTART_AFTER,
+        default=restart_after,
         help="new initial weights when one length is not passed within this many sequences (0: never)",
     )
     parser.add_argument(

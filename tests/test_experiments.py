@@ -18,25 +18,8 @@ def test_sample_batch_draws_the_task_distribution():
 
 def test_ex7_runs_both_recipes_end_to_end(tmp_path, capsys):
     results = experiments.main(
-        [
-            "ex7",
-            "--T",
-            "5",
-            "--curriculum",
-            "2",
-            "3",
-            "--seeds",
-            "0",
-            "1",
-            "--lr",
-            "10",
-            "--max-sequences",
-            "4000",
-            "--eval-every",
-            "160",
-            "--out",
-            str(tmp_path),
-        ]
+        "ex7 --T 5 --curriculum 2 3 --seeds 0 1 --lr 10 --max-sequences 4000 --eval-every 160".split()
+        + ["--out", str(tmp_path)]
     )
     curriculum = [r for r in results if r.config.recipe == "curriculum"]
     assert [r.config.stages for r in curriculum] == [(2, 3, 5)] * 2
@@ -50,23 +33,8 @@ def test_ex7_runs_both_recipes_end_to_end(tmp_path, capsys):
 
 def test_ex7_reports_a_run_that_ran_out_of_budget(tmp_path):
     results = experiments.main(
-        [
-            "ex7",
-            "--T",
-            "3",
-            "--recipes",
-            "direct",
-            "--seeds",
-            "0",
-            "--lr",
-            "10",
-            "--max-sequences",
-            "32",
-            "--eval-every",
-            "16",
-            "--out",
-            str(tmp_path),
-        ]
+        "ex7 --T 3 --recipes direct --seeds 0 --lr 10 --max-sequences 32 --eval-every 16".split()
+        + ["--out", str(tmp_path)]
     )
     assert results[0].learned_at is None and results[0].sequences == 32
     table = (tmp_path / "ex7_T3.md").read_text()
@@ -75,25 +43,8 @@ def test_ex7_reports_a_run_that_ran_out_of_budget(tmp_path):
 
 def test_ex11_runs_end_to_end_and_both_methods_climb_tiny_T(tmp_path):
     by_method = experiments.main(
-        [
-            "ex11",
-            "--Ts",
-            "1",
-            "2",
-            "3",
-            "--seeds",
-            "0",
-            "--hidden",
-            "8",
-            "--lr",
-            "10",
-            "--max-sequences",
-            "4000",
-            "--eval-every",
-            "160",
-            "--out",
-            str(tmp_path),
-        ]
+        "ex11 --Ts 1 2 3 --seeds 0 --hidden 8 --lr 10 --max-sequences 4000 --eval-every 160".split()
+        + ["--out", str(tmp_path)]
     )
     for method in ("rtrl", "bptt"):
         (result,) = by_method[method]
@@ -238,3 +189,13 @@ def test_at_long_T_the_first_step_moves_the_cells_for_both_classes_alike():
     (share_2, drift_2, class_2), (share_100, drift_100, class_100) = medians(2), medians(100)
     assert share_2 > 3 * share_100  # step 1 is a smaller part of the gradient
     assert drift_100 / class_100 > 30 * drift_2 / class_2  # and the drift outgrows the class part
+
+
+def test_diagnostics_run_end_to_end_and_place_each_run(tmp_path):
+    runs = diagnostics.main(
+        "--T 3 --seeds 0 --max-sequences 64 --eval-every 32 --early-Ts 2 3".split() + ["--out", str(tmp_path)]
+    )
+    (result, rows), report = runs[0], (tmp_path / "diagnose_direct_T3.md").read_text()
+    assert result.config.restart_after is None and not result.config.check_on_entry and len(rows) >= 2
+    assert f"Outcomes: 1 {diagnostics.verdict(result, rows)}" in report
+    assert (tmp_path / "diagnose_direct_T3.png").read_bytes()[:4] == b"\x89PNG"

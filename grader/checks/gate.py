@@ -79,27 +79,20 @@ def init(ctx):
 @for_all(problems(max_scale=3.0, activations=("tanh", "sigmoid")), max_examples=12)
 def forward(ctx, problem):
     _, args, got, want = scenario(ctx, problem)
-    require_close(
-        "Gate.forward",
-        got.a,
-        want["a"],
-        problem,
-        lambda: likely_cause(matching(gate_forward_variants(problem["activation"]), got.a, "a", args)),
-        tolerance(got),
-    )
+
+    def cause():
+        return likely_cause(matching(gate_forward_variants(problem["activation"]), got.a, "a", args))
+
+    require_close("Gate.forward", got.a, want["a"], problem, cause, tolerance(got))
 
 
 @check("gate.activation", 2, 2, "Gate", "the activation is exchangeable: one the student never saw (softsign) works")
 @for_all(problems(activations=("softsign",)), max_examples=5)
 def activation(ctx, problem):
     _, _, got, want = scenario(ctx, problem)
+    advice = " Use the activation passed to the constructor rather than a fixed one."
     require_close(
-        "Gate.forward with the softsign activation",
-        got.a,
-        want["a"],
-        problem,
-        lambda: " Use the activation passed to the constructor rather than a fixed one.",
-        tolerance(got),
+        "Gate.forward with the softsign activation", got.a, want["a"], problem, lambda: advice, tolerance(got)
     )
 
 

@@ -9,17 +9,15 @@ from reference.finite_differences import offsets
 
 from .. import expected
 from ..diagnose import likely_cause, matching, network_variants
+from . import common
 from .common import (
     ETA,
     close,
     describe,
-    fd_step,
     mismatched,
     problems,
-    random_directions,
     require_close,
     require_descent,
-    require_finite_difference_agreement,
     require_reset,
     student_gradients,
     tolerance,
@@ -67,14 +65,11 @@ def init(ctx):
 @for_all(problems(), max_examples=12)
 def loss(ctx, problem):
     params, xs, ys, got, want = scenario(ctx, problem)
-    require_close(
-        "The loss returned by LSTM.forward",
-        got.losses,
-        want["losses"],
-        problem,
-        lambda: likely_cause(matching(network_variants("bptt"), got.losses, "losses", params, xs, ys)),
-        tolerance(got),
-    )
+
+    def cause():
+        return likely_cause(matching(network_variants("bptt"), got.losses, "losses", params, xs, ys))
+
+    require_close("The loss returned by LSTM.forward", got.losses, want["losses"], problem, cause, tolerance(got))
 
 
 def require_independent_sequences(ctx, class_name, seed, advice):
@@ -122,8 +117,8 @@ def bptt(ctx, problem):
 def finite_differences(ctx, problem):
     params, xs, ys, got, _ = scenario(ctx, problem, count=1)
     rng = np.random.default_rng(problem["seed"] + 1)
-    directions = random_directions(rng, params, 3)
-    step = fd_step(got.precision)
+    directions = common.random_directions(rng, params, 3)
+    step = common.fd_step(got.precision)
     along = ctx.student.lstm_losses(
         D=problem["D"],
         I=problem["I"],
@@ -134,7 +129,7 @@ def finite_differences(ctx, problem):
         directions=directions,
         offsets=offsets(step),
     )
-    require_finite_difference_agreement(
+    common.require_finite_difference_agreement(
         "LSTM", directions, got, student_gradients(got, params, NETWORK_PARAMETERS), along, problem, step
     )
 
