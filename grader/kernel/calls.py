@@ -7,6 +7,7 @@ as the rubric says. Arrays handed to student code are copies: some methods chang
 """
 
 import contextlib
+import functools
 import inspect
 import re
 
@@ -46,11 +47,24 @@ def as_float(value):
 
 
 def positional_params(callable_):
+    """The parameters a method takes by position (not self). Cached per function: training asks at every step."""
+    function = getattr(callable_, "__func__", None)
+    try:
+        return signature_positional(callable_ if function is None else function, function is not None)
+    except TypeError:  # an unhashable callable
+        return signature_positional.__wrapped__(callable_, False)
+
+
+@functools.lru_cache(maxsize=1024)
+def signature_positional(callable_, bound):
     try:
         params = list(inspect.signature(callable_).parameters.values())
     except (TypeError, ValueError):
-        return []
-    return [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "self"]
+        return ()
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if bound and positional and positional[0] is params[0]:
+        positional = positional[1:]  # the instance a bound method already has
+    return tuple(p for p in positional if p.name != "self")
 
 
 @contextlib.contextmanager
