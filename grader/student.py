@@ -64,6 +64,7 @@ class RTRLRun(Accumulated):
 @dataclass(frozen=True)
 class FreshParams:
     draws: list[Arrays]  # the parameters of newly constructed objects, one per seed
+    buffers_late: list[str]  # gradient buffers a new object had only once zero_grad ran: not made by the constructor
 
 
 @dataclass(frozen=True)
@@ -123,10 +124,10 @@ class Student:
     def describe(self) -> Described:
         return self._run(Described, "describe", "looking up your classes", names=NAMES, classes=CLASSES)
 
-    def fresh_params(self, class_name, D, I, count=1) -> list[Arrays]:
+    def fresh_params(self, class_name, D, I, count=1) -> FreshParams:
         return self._run(
             FreshParams, "fresh_params", "constructing your class", class_name=class_name, D=D, I=I, count=count
-        ).draws
+        )
 
     def gate_run(self, D, I, activation, params, xs, hs, upstream, eta) -> GateRun:
         problem = dict(D=D, I=I, activation=activation, params=params, xs=xs, hs=hs, upstream=upstream)

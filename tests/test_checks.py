@@ -349,3 +349,17 @@ def test_check_fails_on_its_bug(check_id):
 def test_solution_passes_every_check():
     results = check_results(solution_code(), {c.id for c in CHECKS})
     assert [r.id for r in results.values() if not r.passed] == []
+
+
+NO_BUFFERS_IN_INIT = """
+_init = Gate.__init__
+def init_without_buffers(self, *args):
+    _init(self, *args)
+    del self.dW, self.dR, self.db
+Gate.__init__ = init_without_buffers
+"""
+
+
+def test_a_constructor_that_leaves_the_gradient_buffers_to_zero_grad_fails_init():
+    result = check_results(with_cells(solution_code(), NO_BUFFERS_IN_INIT), {"gate.init"})["gate.init"]
+    assert not result.passed and "until zero_grad is called" in result.message, result.message

@@ -173,6 +173,7 @@ GRADED = [
     ASSIGN_NOT_ACCUMULATE,
     "ex02-code-1:Gate.__init__:L3:swap_args:0",  # W drawn (D, I)
     "ex02-code-1:Gate.__init__:L5:swap_name:0",  # b sized by the input
+    "ex02-code-1:Gate.__init__:L6:delete_statement:0",  # no zero_grad in __init__: no gradient buffers
     "ex04-code-1:backward:L6:swap_name:0",  # db += grad_a (before the derivative)
     "ex04-code-1:update:L3:keep_right:0",  # b -= db: the rate left out
     "ex05-code-1:LSTM.gates:L1:swap_attribute:4",  # the output gate replaced by the input gate

@@ -42,7 +42,7 @@ def scenario(ctx, problem):
 @check("gate.shapes", 2, 2, "Gate", "W is I×D, R is I×I and b has I entries, for D ≠ I and D = I")
 def shapes(ctx):
     for D, I in ((2, 3), (3, 2), (4, 4)):
-        got = {n: v.shape for n, v in ctx.student.fresh_params("Gate", D, I)[0].items()}
+        got = {n: v.shape for n, v in ctx.student.fresh_params("Gate", D, I).draws[0].items()}
         if got != {"W": (I, D), "R": (I, I), "b": (I,)}:
             raise Failed(f"Gate({D}, {I}, ...) has parameter shapes {got}; expected W {I}×{D}, R {I}×{I}, b ({I},).")
     return "W, R and b have the right shapes"
@@ -70,9 +70,29 @@ def check_uniform_init(draws, what):
     return "every parameter group uniform in [-0.01, 0.01]"
 
 
-@check("gate.init", 2, 3, "Gate", "every initial parameter group is uniform in [-0.01, 0.01] (range and KS test)")
+def require_buffers_from_construction(fresh, what):
+    """The constructor makes the gradient buffers (the template calls zero_grad there): backward works on a new
+    object."""
+    if fresh.buffers_late:
+        names = ", ".join(spelled(what, n) for n in fresh.buffers_late)
+        raise Failed(
+            f"A new {what} has no gradient buffers for {names} until zero_grad is called: create them in __init__ "
+            "(for instance by calling self.zero_grad() there), so that backward works on a new object."
+        )
+
+
+@check(
+    "gate.init",
+    2,
+    3,
+    "Gate",
+    "every initial parameter group is uniform in [-0.01, 0.01] (range and KS test); the constructor makes the "
+    "gradient buffers",
+)
 def init(ctx):
-    return check_uniform_init(ctx.student.fresh_params("Gate", 16, 32, count=INIT_DRAWS), "Gate")
+    fresh = ctx.student.fresh_params("Gate", 16, 32, count=INIT_DRAWS)
+    require_buffers_from_construction(fresh, "Gate")
+    return check_uniform_init(fresh.draws, "Gate")
 
 
 @check("gate.forward", 2, 3, "Gate", "forward returns φ(W x + R h + b) for tanh and the sigmoid, any sizes and scales")

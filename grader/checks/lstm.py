@@ -22,7 +22,7 @@ from .common import (
     student_gradients,
     tolerance,
 )
-from .gate import INIT_DRAWS, check_uniform_init
+from .gate import INIT_DRAWS, check_uniform_init, require_buffers_from_construction
 from .registry import Failed, check, for_all
 
 
@@ -44,7 +44,9 @@ def scenario(ctx, problem, class_name="LSTM", count=2):
 def check_network_init(ctx, class_name, D=3, I=5):
     """The body of lstm.init and rtrl.init: a fresh network's parameters have the interface's shapes and are uniform
     in [-0.01, 0.01]."""
-    draws = ctx.student.fresh_params(class_name, D, I, count=INIT_DRAWS)
+    fresh = ctx.student.fresh_params(class_name, D, I, count=INIT_DRAWS)
+    require_buffers_from_construction(fresh, class_name)
+    draws = fresh.draws
     shapes = {n: v.shape for n, v in draws[0].items()}
     want = {n: shape(n, D, I) for n in NETWORK_PARAMETERS}
     if shapes != want:
@@ -56,7 +58,13 @@ def check_network_init(ctx, class_name, D=3, I=5):
     return check_uniform_init(draws, class_name)
 
 
-@check("lstm.init", 5, 3, "LSTM", "three gates and an output layer of the right shapes, uniform in [-0.01, 0.01]")
+@check(
+    "lstm.init",
+    5,
+    3,
+    "LSTM",
+    "three gates and an output layer of the right shapes, uniform in [-0.01, 0.01], gradient buffers made",
+)
 def init(ctx):
     return check_network_init(ctx, "LSTM")
 

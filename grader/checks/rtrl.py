@@ -16,7 +16,7 @@ def scenario(ctx, problem, count=2):
     return network_scenario(ctx, problem, "LSTM_RTRL", count)
 
 
-@check("rtrl.init", 9, 2, "LSTM_RTRL", "every parameter has its shape and is uniform in [-0.01, 0.01]")
+@check("rtrl.init", 9, 2, "LSTM_RTRL", "every parameter has its shape, uniform in [-0.01, 0.01]; gradient buffers made")
 def init(ctx):
     return check_network_init(ctx, "LSTM_RTRL")
 

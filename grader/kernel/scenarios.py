@@ -48,14 +48,29 @@ def describe(ns, names, classes):
 
 
 def fresh_params(ns, class_name, D, I, K=1, count=1, activation="tanh"):
-    """The parameters of `count` newly constructed objects, for the initialisation checks. The global generators are
-    seeded before each (0, 1, ...), so that two gradings of a notebook that never seeds them see the same draws."""
-    draws = []
+    """The parameters of `count` newly constructed objects, for the initialisation checks, and the gradient buffers
+    the first had only after zero_grad. The global generators are seeded before each (0, 1, ...), so that two
+    gradings of a notebook that never seeds them see the same draws."""
+    draws, late = [], []
     for seed in range(count):
         np.random.seed(seed)
         random.seed(seed)
-        draws.append(build(ns, class_name, D, I, K, activation=activation).values())
-    return {"draws": draws}
+        mapped = build(ns, class_name, D, I, K, activation=activation)
+        draws.append(mapped.values())
+        if seed == 0:
+            late = buffers_made_by_zero_grad(ns, mapped, D=D, I=I, K=K)
+    return {"draws": draws, "buffers_late": late}
+
+
+def buffers_made_by_zero_grad(ns, mapped, **sizes):
+    """The gradient buffers a new object has only once zero_grad has run: its constructor did not make them."""
+    before = set(mapped.grads())
+    try:
+        with notebook_sizes(ns, **sizes):
+            mapped.obj.zero_grad()
+    except Exception:  # a zero_grad that fails is the zero_grad checks' business
+        return []
+    return sorted(set(mapped.grads()) - before)
 
 
 def twice(mapped, params, eta, run):
