@@ -16,7 +16,7 @@ import pytest
 from grading import ASCENT_IN_GATES, ROOT, solution_code, with_cells, write
 
 from grader import sandbox
-from grader.batch import grade_all
+from grader.batch import grade_all, notebooks_in
 from grader.checks import CHECKS
 from grader.pipeline import grade_notebook
 from grader.report import as_json, comparable
@@ -126,7 +126,7 @@ def test_a_notebook_cannot_read_another_of_the_same_batch(tmp_path):
     write(with_cells(solution_code(), f"# {secret}"), folder / "victim.ipynb")
     thief = f"print(open({str(folder / 'victim.ipynb')!r}).read())"
     write(with_cells(solution_code(), thief), folder / "thief.ipynb")
-    lines = grade_all([folder], tmp_path / "grades", jobs=2, progress=lambda line: None)
+    lines = grade_all(notebooks_in([folder]), tmp_path / "grades", jobs=2, progress=lambda line: None)
     assert [line.status for line in lines] == ["graded", "graded"]
     report = (tmp_path / "grades" / "thief.txt").read_text()
     assert secret not in report and "FileNotFoundError" in report
