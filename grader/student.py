@@ -64,7 +64,8 @@ class RTRLRun(Accumulated):
 @dataclass(frozen=True)
 class FreshParams:
     draws: list[Arrays]  # the parameters of newly constructed objects, one per seed
-    buffers_late: list[str]  # gradient buffers a new object had only once zero_grad ran: not made by the constructor
+    new_object: Arrays | str  # the gradient buffers after forward and backward on the first, new object (or the error)
+    after_zero_grad: Arrays | str  # the same on a copy of it after zero_grad
 
 
 @dataclass(frozen=True)

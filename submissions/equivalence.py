@@ -6,15 +6,20 @@ the interface on drawn problems (sizes 1..6, T up to 60, weight scales up to 5, 
 unmutated ones. Equal to 1e-12 (relative, same shapes, NaN/Inf never equal) everywhere: equivalent. A mutant that
 raises or times out is not. The behaviours that differed are recorded, to explain what the grader missed.
 
-Two kinds of equivalence are looser, as the grader's own rules are. Initial weights are random: a mutant that draws
+Three kinds of equivalence are looser, as the grader's own rules are. Initial weights are random: a mutant that draws
 them from the same distribution (uniform(0.01, -0.01), a negated draw) is equivalent in distribution, decided on the
 values pooled over all problems (same shapes, zero gradient buffers, the same range, a two-sample Kolmogorov-Smirnov
-test). A mutant that only computes in float32 is equivalent to float32 precision (FLOAT32_TOLERANCE), since the
-style rules of submissions/styles.toml give float32 code full marks.
+test). Data are random too: a mutant whose generate_data differs only in its samples is equivalent in distribution
+when long streams of both agree in shapes, in the (x(1), y) pairs that occur and their frequencies, in how often the
+label changes from one sequence to the next, and in the noise, its products within a sequence and across
+consecutive sequences (chi-square and Kolmogorov-Smirnov tests). A mutant that only computes in float32 is
+equivalent to float32 precision (FLOAT32_TOLERANCE), since the style rules of submissions/styles.toml give float32
+code full marks.
 """
 
 import copy
 import inspect
+import itertools
 import signal
 import threading
 from dataclasses import dataclass
@@ -228,6 +233,66 @@ def same_distribution(a, b):
     return bool(in_range and stats.ks_2samp(a, b).pvalue > SAME_DISTRIBUTION)
 
 
+DATA_STREAMS = ((1, 3000), (3, 3000), (10, 10000))  # (T, sequences) drawn for the data's distribution
+
+
+def data_streams(ns, seed=0):
+    """Long streams of generate_data(T) for each T of DATA_STREAMS, every sample copied as it comes. The reference's
+    are drawn from another seed: a mutant that maps the same draws to other values (the label of `> 0.5`) would give a
+    paired sample, which the tests' independent samples must not be."""
+    streams = []
+    for T, n in DATA_STREAMS:
+        np.random.seed(seed + T)
+        pairs = [(np.array(x, dtype=float), np.array(y, dtype=float)) for x, y in arrays(ns["generate_data"](T), n)]
+        streams.append((np.array([x for x, _ in pairs]), np.array([y for _, y in pairs])))
+    return streams
+
+
+def arrays(source, n):
+    """The first n samples of a generator, which must be arrays as the solution's are (a list is not equivalent)."""
+    for x, y in itertools.islice(source, n):
+        if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray)):
+            raise TypeError(f"a sample of {type(x).__name__} and {type(y).__name__}, not arrays")
+        yield x, y
+
+
+def same_data_distribution(a, b):
+    """Two streams (x (n, T, 1), y (n, 1)) of the same distribution, tested as the docstring above says."""
+    (xa, ya), (xb, yb) = a, b
+    if xa.shape != xb.shape or ya.shape != yb.shape or not (np.isfinite(xb).all() and np.isfinite(yb).all()):
+        return False
+    kinds_a, counts_a = np.unique(np.c_[xa[:, 0, 0], ya[:, 0]], axis=0, return_counts=True)
+    kinds_b, counts_b = np.unique(np.c_[xb[:, 0, 0], yb[:, 0]], axis=0, return_counts=True)
+    if not np.array_equal(kinds_a, kinds_b):
+        return False
+    n = len(ya) - 1
+    changes_a, changes_b = np.sum(ya[1:, 0] != ya[:-1, 0]), np.sum(yb[1:, 0] != yb[:-1, 0])
+    p_values = [stats.chi2_contingency([[changes_a, n - changes_a], [changes_b, n - changes_b]]).pvalue]
+    if len(kinds_a) > 1:
+        p_values.append(stats.chi2_contingency([counts_a, counts_b]).pvalue)
+    noise = [
+        lambda x: x[:, 1:],  # the noise itself
+        lambda x: x[:, 1:-1] * x[:, 2:],  # consecutive steps of a sequence
+        lambda x: x[:-1, 1:] * x[1:, 1:],  # the same step of consecutive sequences
+    ]
+    p_values += [stats.ks_2samp(f(xa).ravel(), f(xb).ravel()).pvalue for f in noise if f(xa).size]
+    return min(p_values) > SAME_DISTRIBUTION
+
+
+@cache
+def reference_data():
+    return data_streams(namespace()[0], seed=1000)
+
+
+def data_in_distribution(ns):
+    try:
+        with np.errstate(all="ignore"):
+            streams = data_streams(ns)
+    except Exception:
+        return False
+    return all(same_data_distribution(a, b) for a, b in zip(reference_data(), streams))
+
+
 def namespace(mutant=None):
     """The notebook's code cells (setup, given, code; no experiments) exec'd into a fresh namespace, and what raised."""
     ns, raised = {"__name__": "__main__"}, []
@@ -330,6 +395,15 @@ def equivalence(mutant=None, timeout=60.0):
     if not differs:
         exact = not compare(want, got, init_in_distribution=False)
         return Verdict(True, (), "numerically" if exact else "in distribution")
+    if not raised and all(d.startswith("data.samples differs") for d in differs):
+        try:
+            arm(True)
+            if data_in_distribution(ns):
+                return Verdict(True, differs, "data in distribution")
+        except Timeout:
+            return Verdict(False, differs + (f"timed out after {timeout:g} s drawing data",))
+        finally:
+            arm(False)
     if mutant is not None and mutant.family == "dtype" and "float32" in mutant.id and not raised:
         if not compare(want, got, FLOAT32_TOLERANCE):
             return Verdict(True, differs, "to float32 precision")

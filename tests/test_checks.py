@@ -362,4 +362,35 @@ Gate.__init__ = init_without_buffers
 
 def test_a_constructor_that_leaves_the_gradient_buffers_to_zero_grad_fails_init():
     result = check_results(with_cells(solution_code(), NO_BUFFERS_IN_INIT), {"gate.init"})["gate.init"]
-    assert not result.passed and "until zero_grad is called" in result.message, result.message
+    assert not result.passed and "before any call of zero_grad" in result.message, result.message
+
+
+BUFFERS_MADE_IN_BACKWARD = (
+    NO_BUFFERS_IN_INIT
+    + """
+_backward = Gate.backward
+def backward_making_buffers(self, *args):
+    if not hasattr(self, "dW"):
+        self.zero_grad()
+    return _backward(self, *args)
+Gate.backward = backward_making_buffers
+"""
+)
+
+BUFFERS_NOT_ZERO_IN_INIT = """
+_init = Gate.__init__
+def init_with_ones(self, *args):
+    _init(self, *args)
+    self.dW = np.ones_like(self.dW)
+Gate.__init__ = init_with_ones
+"""
+
+
+def test_gradient_buffers_made_lazily_in_backward_keep_the_init_points():
+    result = check_results(with_cells(solution_code(), BUFFERS_MADE_IN_BACKWARD), {"gate.init"})["gate.init"]
+    assert result.passed, result.message
+
+
+def test_gradient_buffers_that_do_not_start_at_zero_fail_init():
+    result = check_results(with_cells(solution_code(), BUFFERS_NOT_ZERO_IN_INIT), {"gate.init"})["gate.init"]
+    assert not result.passed and "do not start at zero" in result.message, result.message

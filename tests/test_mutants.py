@@ -89,6 +89,8 @@ def test_the_unmutated_solution_is_equivalent_to_itself():
         ("ex04-code-1:zero_grad:L1:dtype_float32:0", "to float32 precision"),  # float32 buffers: a style rule
         ("ex02-code-1:uniform_init:L2:drop_unary:0", ""),  # uniform(0.01, 0.01): every weight 0.01
         ("ex02-code-1:Gate.__init__:L3:swap_args:0", ""),  # W drawn (D, I): another shape
+        ("ex07-code-1:generate_data:L3:lt_to_gt:0", "data in distribution"),  # the class when random() > 0.5
+        ("ex07-code-1:generate_data:L6:drop_call:0", ""),  # y yielded as a list: not the solution's array
     ],
 )
 def test_initial_weights_are_equivalent_in_distribution_and_float32_to_its_precision(generated, mutant_id, how):
@@ -102,6 +104,39 @@ def test_same_distribution_needs_the_same_range_and_shape_of_distribution():
     assert equivalence.same_distribution(uniform, -rng.uniform(-0.01, 0.01, 4000))
     assert not equivalence.same_distribution(uniform, rng.uniform(0.0, 0.01, 4000))  # [0, 0.01]: half the range
     assert not equivalence.same_distribution(uniform, np.clip(rng.normal(0, 0.01 / np.sqrt(3), 4000), -0.01, 0.01))
+
+
+DATA_LIKE_THE_SOLUTIONS_BUT = {  # changes to a generate_data whose samples each look right on their own
+    "labels with probability 0.55": "first = rng.random() < 0.55",
+    "labels that alternate": "first = k % 2 == 0",
+    "one label per generator": "first = kept.setdefault('first', first)",
+    "uniform noise of the same variance": "noise = rng.uniform(-np.sqrt(0.6), np.sqrt(0.6), size=(T, 1))",
+    "noise drawn once": "noise = kept.setdefault('noise', noise)",
+    "noise that repeats its first step": "noise[1:] = noise[0] if T > 1 else noise[1:]",
+}
+
+
+def data_generator(change):
+    source = """
+def generate_data(T, rng=np.random):
+    kept = {}
+    for k in itertools.count():
+        first = rng.random() < 0.5
+        noise = rng.normal(0.0, np.sqrt(0.2), size=(T, 1))
+        CHANGE
+        x = noise.copy()
+        x[0, 0] = 1.0 if first else -1.0
+        yield x, np.array([1.0 if first else 0.0])
+""".replace("CHANGE", change)
+    ns = {"np": np, "itertools": __import__("itertools")}
+    exec(source, ns)
+    return ns
+
+
+@pytest.mark.parametrize("what", DATA_LIKE_THE_SOLUTIONS_BUT)
+def test_data_in_distribution_tells_apart_what_is_right_one_sample_at_a_time(what):
+    assert equivalence.data_in_distribution(data_generator("pass"))
+    assert not equivalence.data_in_distribution(data_generator(DATA_LIKE_THE_SOLUTIONS_BUT[what]))
 
 
 def test_assigning_instead_of_accumulating_is_not_equivalent_and_says_where(generated):

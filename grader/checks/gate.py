@@ -71,13 +71,22 @@ def check_uniform_init(draws, what):
 
 
 def require_buffers_from_construction(fresh, what):
-    """The constructor makes the gradient buffers (the template calls zero_grad there): backward works on a new
-    object."""
-    if fresh.buffers_late:
-        names = ", ".join(spelled(what, n) for n in fresh.buffers_late)
+    """Backward works on a new object as the constructor left it, and accumulates from zero there (the template calls
+    zero_grad in __init__; buffers made lazily in backward are right too). A backward that fails after zero_grad as
+    well is the backward checks' business."""
+    if isinstance(fresh.after_zero_grad, str):
+        return
+    if isinstance(fresh.new_object, str):
         raise Failed(
-            f"A new {what} has no gradient buffers for {names} until zero_grad is called: create them in __init__ "
-            "(for instance by calling self.zero_grad() there), so that backward works on a new object."
+            f"Backward on a new {what}, before any call of zero_grad, fails ({fresh.new_object}); it works after "
+            "zero_grad. Create the gradient buffers in __init__ (for instance by calling self.zero_grad() there)."
+        )
+    differ = [n for n, g in fresh.after_zero_grad.items() if not np.allclose(fresh.new_object.get(n, g), g)]
+    if differ:
+        names = ", ".join(spelled(what, n) for n in differ)
+        raise Failed(
+            f"On a new {what} the gradient buffers for {names} do not start at zero: the first backward adds to "
+            "what the constructor left there. Set them to zeros in __init__ (for instance by calling self.zero_grad())."
         )
 
 

@@ -48,29 +48,42 @@ def describe(ns, names, classes):
 
 
 def fresh_params(ns, class_name, D, I, K=1, count=1, activation="tanh"):
-    """The parameters of `count` newly constructed objects, for the initialisation checks, and the gradient buffers
-    the first had only after zero_grad. The global generators are seeded before each (0, 1, ...), so that two
-    gradings of a notebook that never seeds them see the same draws."""
-    draws, late = [], []
+    """The parameters of `count` newly constructed objects, for the initialisation checks, and one learning step on
+    the first as it comes from the constructor and on a copy after zero_grad. The global generators are seeded before
+    each (0, 1, ...), so that two gradings of a notebook that never seeds them see the same draws."""
+    draws, first_step = [], {}
     for seed in range(count):
         np.random.seed(seed)
         random.seed(seed)
         mapped = build(ns, class_name, D, I, K, activation=activation)
         draws.append(mapped.values())
         if seed == 0:
-            late = buffers_made_by_zero_grad(ns, mapped, D=D, I=I, K=K)
-    return {"draws": draws, "buffers_late": late}
+            zeroed = build(ns, class_name, D, I, K, activation=activation)
+            zeroed.assign(draws[0])
+            with notebook_sizes(ns, D=D, I=I, K=K, T=3):
+                first_step = {
+                    "new_object": learning_step(class_name, mapped, activation, D, I),
+                    "after_zero_grad": learning_step(class_name, zeroed, activation, D, I, zero_grad=True),
+                }
+    return {"draws": draws} | first_step
 
 
-def buffers_made_by_zero_grad(ns, mapped, **sizes):
-    """The gradient buffers a new object has only once zero_grad has run: its constructor did not make them."""
-    before = set(mapped.grads())
+def learning_step(class_name, mapped, activation, D, I, zero_grad=False):
+    """The gradient buffers after one small forward and backward (a Gate: one step; a network: one sequence of three
+    steps), or the error it raised: whether backward works on an object as its constructor left it."""
+    x, y = np.random.default_rng(0).normal(size=(3, D)), np.ones(1)
     try:
-        with notebook_sizes(ns, **sizes):
+        if zero_grad:
             mapped.obj.zero_grad()
-    except Exception:  # a zero_grad that fails is the zero_grad checks' business
-        return []
-    return sorted(set(mapped.grads()) - before)
+        if class_name == "Gate":
+            driver = GateDriver(mapped, ACTIVATIONS[activation][0])
+            driver.forward(x[0], np.zeros(I))
+            driver.backward(np.ones(I))
+        else:
+            sequence_gradient(class_name, mapped, x, y)
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+    return mapped.grads()
 
 
 def twice(mapped, params, eta, run):
