@@ -394,3 +394,18 @@ def test_gradient_buffers_made_lazily_in_backward_keep_the_init_points():
 def test_gradient_buffers_that_do_not_start_at_zero_fail_init():
     result = check_results(with_cells(solution_code(), BUFFERS_NOT_ZERO_IN_INIT), {"gate.init"})["gate.init"]
     assert not result.passed and "do not start at zero" in result.message, result.message
+
+
+FORWARD_WITH_R_FROM_THE_RIGHT = """
+def forward_transposed(self, x, h):
+    s = self.W @ x + h @ self.R + self.b
+    self.cache.append((x, h, s))
+    return self.activation(s)
+Gate.forward = forward_transposed
+"""
+
+
+def test_a_forward_whose_R_disagrees_with_its_backward_is_charged_to_forward():
+    """h @ R in forward, the template's R @ h in backward: R's orientation is the template's, and forward fails."""
+    result = check_results(with_cells(solution_code(), FORWARD_WITH_R_FROM_THE_RIGHT), {"gate.forward"})["gate.forward"]
+    assert not result.passed, result.message

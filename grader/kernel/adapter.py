@@ -22,6 +22,7 @@ from .calls import (
     ACTIVATIONS,
     AdapterError,
     as_float,
+    backward_hears_across,
     breach,
     hears_across,
     notebook_sizes,
@@ -295,7 +296,8 @@ def first_mapped(ns, class_name, sizes, activation):
 
 def learn(ns, class_name, sizes, activation):
     """Build the class once at distinct sizes, where shapes tell every parameter apart but a square R, whose
-    orientation is then found by behaviour (a Gate's from the Gate class); note whether it wants column vectors.
+    orientation is then found by behaviour (a Gate's from the Gate class: where forward and backward disagree, the
+    template's, so that the forward that breaks it is the one charged); note whether it wants column vectors.
     Meanwhile the notebook's size globals hold the distinct sizes, for methods that read them."""
     cls = ns[class_name]
     distinct = dict(sizes, **LEARNING_SIZES)
@@ -315,6 +317,10 @@ def learn(ns, class_name, sizes, activation):
         else:
             probe_obj, probe_params, _ = first_mapped(ns, class_name, distinct, activation)
             transposed = not hears_across(Mapped(probe_obj, probe_params, columns), protocol, distinct)
+            if protocol == "module":  # forward's R @ h with backward's h @ R (or back): the template's orientation
+                probe_obj, probe_params, _ = first_mapped(ns, class_name, distinct, activation)
+                if backward_hears_across(Mapped(probe_obj, probe_params, columns), distinct) == transposed:
+                    transposed = False
     for name in layout:
         if name.startswith("R"):
             layout[name] = (layout[name][0], transposed)

@@ -13,6 +13,8 @@ import re
 
 import numpy as np
 
+from .places import gradient_of
+
 ACTIVATIONS = {
     "tanh": (np.tanh, lambda s: 1.0 - np.tanh(s) ** 2),
     "sigmoid": (lambda s: 1.0 / (1.0 + np.exp(-s)), lambda s: np.exp(-s) / (1.0 + np.exp(-s)) ** 2),
@@ -268,3 +270,24 @@ def hears_across(mapped, protocol, sizes):
         mapped.obj.reset()
         step_output(mapped, x[0], None, 0, K)
         return abs(step_output(mapped, x[1], None, 1, K)[0] - 0.5) > 1e-9
+
+
+def backward_hears_across(mapped, sizes):
+    """Which way a Gate's backward lays out R's gradient: True when unit 0's error times h[1] lands in the storage's
+    [0, 1] (as for R @ h), False when in [1, 0] (h @ R), None when its buffer cannot tell (none recognisable, an
+    error, both or neither)."""
+    D, I = sizes["D"], sizes["I"]
+    mapped.assign({name: np.zeros(slot.shape) for name, slot in mapped.params.items()})
+    try:
+        with np.errstate(all="ignore"):
+            mapped.obj.zero_grad()
+            driver = GateDriver(mapped, ACTIVATIONS["tanh"][0])
+            driver.forward(np.zeros(D), np.eye(I)[1])
+            driver.backward(np.eye(I)[0])
+            raw = np.asarray(gradient_of(mapped.params["R"].place).read(), dtype=float)
+    except Exception:  # no buffer, or a backward that fails: the backward checks' business
+        return None
+    if raw.shape != (I, I):
+        return None
+    at_01, at_10 = abs(raw[0, 1]) > 1e-9, abs(raw[1, 0]) > 1e-9
+    return bool(at_01) if at_01 != at_10 else None
