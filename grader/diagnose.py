@@ -306,10 +306,19 @@ RTRL_HINTS = (  # tried before GROUP_HINTS for LSTM_RTRL, whose z and i gradient
 )
 
 
+STORED_FOR_BACKWARD = (
+    "; where forward's loss is right, what forward stores for backward (each step's gates and cell, h(T)) is as "
+    "likely at fault as backward itself"
+)
+
+
 def group_hint(wrong, method="bptt"):
+    """The hint of the first pattern the wrong groups fit; BPTT's add that what forward stored may be at fault (the
+    grader sees only the gradient, which a wrong cache and a wrong backward spoil alike)."""
     wrong = set(wrong)
     hints = (RTRL_HINTS if method == "rtrl" else ()) + GROUP_HINTS
-    return next((hint for applies, hint in hints if applies(wrong)), None)
+    hint = next((hint for applies, hint in hints if applies(wrong)), None)
+    return hint + STORED_FOR_BACKWARD if hint and method == "bptt" else hint
 
 
 def likely_cause(sentences, wrong_groups=(), method="bptt"):

@@ -5,6 +5,8 @@ them. Each bug is a later cell of an otherwise correct notebook, as in tests/tes
 import pytest
 from grading import check_results, solution_code, with_cells
 
+from grader.diagnose import group_hint
+
 DIAGNOSED = {  # a bug whose check fails in any case, and the likely cause the message must name
     "loss at every step": (
         "lstm.loss",
@@ -236,3 +238,10 @@ def test_a_generator_of_one_sequence_per_call_is_judged_on_all_it_gives():
     patch = HIDDEN["a generator that yields one sequence per call"][1]
     results = check_results(with_cells(solution_code(), patch), {"data.distribution", "data.independence"})
     assert all(r.passed for r in results.values()), [r.message for r in results.values()]
+
+
+def test_bptt_hints_name_what_forward_stores_for_backward():
+    """A wrong cache and a wrong backward spoil the BPTT gradient alike; RTRL keeps no cache."""
+    assert "what forward stores for backward" in group_hint({"W_z", "b_z", "W_i"}, "bptt")
+    assert "what forward stores for backward" in group_hint({"W_y", "b_y"}, "bptt")
+    assert "what forward stores" not in group_hint({"W_z", "b_z"}, "rtrl")
