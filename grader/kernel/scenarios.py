@@ -76,9 +76,7 @@ def learning_step(class_name, mapped, activation, D, I, zero_grad=False):
         if zero_grad:
             mapped.obj.zero_grad()
         if class_name == "Gate":
-            driver = GateDriver(mapped, ACTIVATIONS[activation][0])
-            driver.forward(x[0], np.zeros(I))
-            driver.backward(np.ones(I))
+            gate_run(mapped, activation, x[:1], np.zeros((1, I)), np.ones((1, I)))
         else:
             sequence_gradient(class_name, mapped, x, y)
     except Exception as error:
