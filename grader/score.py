@@ -4,6 +4,7 @@ and total the points."""
 import time
 from dataclasses import dataclass
 
+import numpy as np
 from hypothesis.errors import Flaky
 
 from reference.assignment import exercise_of
@@ -12,7 +13,7 @@ from . import errors
 from .checks import CHECKS, Check, Failed
 from .checks.registry import BREACHES, Unrecoverable
 from .kernel.calls import GLOBAL_SIZES
-from .student import adapter_failure
+from .student import EPSILON, adapter_failure
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ def deductions(breaches, globals_read) -> list[Deduction]:
     charged = []
     for noted in sorted(breaches):
         kind, _, where = noted.partition(":")
+        if kind not in BREACHES:  # never noted by the grader's own code: written by the notebook
+            continue
         breach = BREACHES[kind]
         charged.append(
             Deduction(kind, exercise_of(where), breach.points, breach.sentence.format(where=where, names=""))
@@ -76,6 +79,16 @@ def deductions(breaches, globals_read) -> list[Deduction]:
             )
         )
     return charged
+
+
+def coarse_arithmetic(student):
+    """What a failure owes to arithmetic coarser than float32, which the checks judge to float32's precision."""
+    if student.coarsest <= EPSILON[np.float32]:
+        return ""
+    return (
+        f" Your code computes in a float coarser than float32 (machine epsilon {student.coarsest:.1g}, float16?), "
+        f"too coarse to tell its round-off from a bug: compute in float64."
+    )
 
 
 def run_check(check: Check, ctx: Context, described) -> CheckResult:
@@ -100,7 +113,7 @@ def run_check(check: Check, ctx: Context, described) -> CheckResult:
         except Unrecoverable as wrapped:
             raise wrapped.error from None
     except Failed as failure:
-        return result(False, failure.sentence())
+        return result(False, failure.sentence() + coarse_arithmetic(ctx.student))
     except errors.StudentCodeError as error:
         if adapter_failure(error):
             return result(False, f"The grader could not use your `{check.needs}`: {error.evalue}")

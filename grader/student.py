@@ -14,6 +14,7 @@ from reference.assignment import CLASSES, NAMES
 from .errors import NoResult, StudentCodeError
 from .kernel import codec
 
+EPSILON = {t: float(np.finfo(t).eps) for t in (np.float64, np.float32, np.float16)}
 Arrays = dict[str, np.ndarray]  # by interface name: W, R, b for a Gate, W_z ... b_y for a network
 
 
@@ -35,7 +36,8 @@ class Accumulated:
     updated: Arrays  # the parameters after the first run and update(η)
     zeroed: dict[str, float]  # Σ|buffer| right after the second zero_grad, where recognisable
     rezeroed: Arrays  # the parameters after the second run and update(η): as `updated` if zero_grad works
-    precision: float  # machine epsilon of the coarsest float the student's code answered in (float32: 1.2e-7)
+    precision: float  # machine epsilon of the coarsest float the student's code answered in (float32: 1.2e-7), at
+    # most float32's: coarser arithmetic (float16) would widen every tolerance past the size of real bugs
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class DataSample:
     is_generator: bool
     shapes_ok: bool  # every pair had x (T, 1) and y (1,)
     calls: int  # how often generate_data(T) was called to get them
+    X_again: np.ndarray  # (up to 5, T): the first inputs of one more call, made after the others
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class Student:
         self.session = session
         self.call_timeout = call_timeout
         self.breaches = set()  # "kind:where" of every breach of the template the scenarios met (calls.BREACHES)
+        self.coarsest = EPSILON[np.float64]  # the coarsest precision the student's code answered in
 
     def _run(self, record, scenario, what, timeout=None, **kwargs):
         code = (
@@ -115,10 +119,12 @@ class Student:
         )
         answer = self.session.call(code, timeout=timeout or self.call_timeout, what=what)
         breaches, names = answer.pop("breaches", None), {f.name for f in fields(record)}
-        if "precision" not in names:
-            answer.pop("precision", None)
-        if not isinstance(breaches, list) or set(answer) != names:
+        precision = answer.pop("precision", None)
+        if not isinstance(breaches, list) or not isinstance(precision, float) or set(answer) != names - {"precision"}:
             raise NoResult(what)
+        if "precision" in names:
+            self.coarsest = max(self.coarsest, precision)
+            answer["precision"] = min(max(precision, EPSILON[np.float64]), EPSILON[np.float32])
         self.breaches.update(map(str, breaches))
         return record(**answer)
 

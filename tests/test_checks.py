@@ -265,7 +265,7 @@ def reset_keeps_sensitivities(self):
         self.S = {name: np.zeros_like(getattr(self, name)) for name in CARRIED}
 LSTM_RTRL.reset = reset_keeps_sensitivities
 """,
-        "another ran before it",
+        "others ran before it",
     ),
     "rtrl.zero_grad": (
         """

@@ -91,7 +91,8 @@ def student_gradients(run, params, names):
 
 def require_descent(what, params, run, reference_grads, names):
     """update(η) must move each parameter by -η times the gradient the student's buffers hold (or the reference's
-    where no buffers were recognised)."""
+    where no buffers were recognised), and again so after zero_grad and the same run: where the buffers are seen to
+    be zeroed, a second move unlike the first is update's own state (momentum); else require_reset sees it."""
     for n in names:
         grad = run.grads.get(n, reference_grads[n])
         moved = run.updated[n] - params[n]
@@ -104,6 +105,14 @@ def require_descent(what, params, run, reference_grads, names):
                 else "expected θ ← θ - η·∇θ"
             )
             raise Failed(f"{what}.update({ETA}) changed {spelled(what, n)} wrongly: {how}.")
+    if set(run.zeroed) == set(names) and not any(run.zeroed.values()):
+        kept = [n for n in names if not close(run.rezeroed[n] - params[n], run.updated[n] - params[n], 1e-9)]
+        if kept:
+            raise Failed(
+                f"A second update, after zero_grad and the same gradient from the same weights, moved "
+                f"{', '.join(spelled(what, n) for n in kept)} otherwise than the first: update must depend only on "
+                f"the gradient buffers, with nothing kept from earlier calls (such as momentum)."
+            )
 
 
 def require_reset(what, params, run, names):
@@ -118,7 +127,8 @@ def require_reset(what, params, run, names):
         raise Failed(
             f"After zero_grad on a {what} that holds gradients, the gradient of "
             f"{', '.join(spelled(what, n) for n in kept)} is not zero: zero_grad must reset every buffer, "
-            f"so that the next update uses only the new gradient."
+            f"so that the next update uses only the new gradient (and update must keep nothing from earlier calls, "
+            f"such as momentum)."
         )
     return "zero_grad resets every gradient buffer"
 

@@ -82,7 +82,7 @@ def lag_correlation(a, b):
     7,
     1,
     "generate_data",
-    "labels and noise independent: from sequence to sequence, from step to step, and of each other",
+    "labels and noise independent: from sequence to sequence, from step to step, of each other, and from call to call",
 )
 def independence(ctx):
     got = samples(ctx)
@@ -95,6 +95,12 @@ def independence(ctx):
         "the noise of consecutive steps": lag_correlation(noise[:, :-1].ravel(), noise[:, 1:].ravel()),
         "the label and the noise": lag_correlation(np.repeat(Y, noise.shape[1]), noise.ravel()),
     }
+    first = X[: len(got.X_again)]
+    if len(first) and np.array_equal(got.X_again, first):
+        raise Failed(
+            "Calling generate_data again gives the very sequences the first call gave (does it seed the random "
+            "generator inside?), so a test set would repeat the training set: seed once, outside generate_data."
+        )
     for what, (r, z) in tests.items():
         if not abs(z) < z_limit:
             raise Failed(

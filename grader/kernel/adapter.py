@@ -14,6 +14,7 @@ W_y (K, I), b_y (K,), for the LSTM's gates as for LSTM_RTRL's attributes.
 import dis
 import inspect
 import re
+from copy import deepcopy
 from typing import NamedTuple
 
 import numpy as np
@@ -29,7 +30,7 @@ from .calls import (
     positional_params,
     wants_columns,
 )
-from .places import Place, arrays_of, gradient_of, is_gradient
+from .places import Place, arrays_of, attributes, gradient_of, is_gradient
 from .table import DEFINITIONS, GATE_PARAMETERS, GATES, shape, signature, spelled
 
 GATE_NAMES = {
@@ -217,8 +218,8 @@ def gates_among(named, gate_class):
 def lstm_gates(obj, gate_class):
     """The student's three Gate objects, keyed z, i, o: by their names, else the one name left, else the order they
     were assigned in. Gates kept in a dict or list instead of attributes are found there (a breach)."""
-    found = gates_among(vars(obj).items(), gate_class)
-    for value in vars(obj).values() if len(found) < 3 else ():
+    found = gates_among(attributes(obj), gate_class)
+    for _, value in attributes(obj) if len(found) < 3 else ():
         items = (
             value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
         )
@@ -308,23 +309,37 @@ def learn(ns, class_name, sizes, activation):
         if columns:
             breach("columns", class_name)
         layout = {n: (s.place.path, s.transposed) for n, s in params.items()}
-        gates = {type(s.place.root) for n, s in params.items() if s.place.root is not obj}
-        if gates:  # an LSTM of Gate objects: R as the Gate class holds it
-            gate_class = gates.pop()
-            if gate_class not in LEARNT:
-                learn(ns, gate_class.__name__, sizes, "tanh")
-            transposed = LEARNT[gate_class].layout["R"][1]
+        gate = next((s.place.root for s in params.values() if s.place.root is not obj), None)
+        if gate is not None and type(gate) is ns.get("Gate"):  # an LSTM of Gate objects: R as the Gate class holds it
+            if type(gate) not in LEARNT:
+                learn(ns, "Gate", sizes, "tanh")
+            transposed = LEARNT[type(gate)].layout["R"][1]
+        elif gate is not None:  # gates of a class of their own (a subclass of Gate, say): learnt on copies of one
+            gate_columns = wants_columns(lambda: deepcopy(gate), "module", distinct)
+            transposed = r_transposed(lambda: mapped_copy(gate, distinct, gate_columns), "module", distinct)
         else:
-            probe_obj, probe_params, _ = first_mapped(ns, class_name, distinct, activation)
-            transposed = not hears_across(Mapped(probe_obj, probe_params, columns), protocol, distinct)
-            if protocol == "module":  # forward's R @ h with backward's h @ R (or back): the template's orientation
-                probe_obj, probe_params, _ = first_mapped(ns, class_name, distinct, activation)
-                if backward_hears_across(Mapped(probe_obj, probe_params, columns), distinct) == transposed:
-                    transposed = False
+            transposed = r_transposed(
+                lambda: Mapped(*first_mapped(ns, class_name, distinct, activation)[:2], columns), protocol, distinct
+            )
     for name in layout:
         if name.startswith("R"):
             layout[name] = (layout[name][0], transposed)
     LEARNT[cls] = Learnt(layout, columns)
+
+
+def mapped_copy(gate, sizes, columns):
+    copy = deepcopy(gate)
+    return Mapped(copy, map_gate(copy, sizes), columns)
+
+
+def r_transposed(probe, protocol, sizes):
+    """Whether a square R is stored transposed (h @ R), from forward, on objects made by `probe()`; for a gate module
+    from backward as well: where the two disagree (forward's R @ h with backward's h @ R, or back), the template's
+    orientation, so that the forward that breaks it is the one charged."""
+    transposed = not hears_across(probe(), protocol, sizes)
+    if protocol == "module" and backward_hears_across(probe(), sizes) == transposed:
+        return False
+    return transposed
 
 
 def construct(ns, class_name, sizes, activation=None):

@@ -130,9 +130,12 @@ def call_backward(method, grad, step, x, h, columns=False):
     return out[0], out[1]
 
 
+STORED_ACTIVATIONS = ("a", "out", "output", "y", "act", "activation", "activations", "A")  # where forward may leave it
+
+
 def stored_activation(obj, step, lengths_before):
     """Where a forward that returns nothing left its activation: appended to a list, or stored at index `step`."""
-    for name in ("a", "out", "output", "y", "act", "activation", "activations", "A"):
+    for name in STORED_ACTIVATIONS:
         value = getattr(obj, name, None)
         if isinstance(value, list) and value:
             return value[-1] if len(value) > lengths_before.get(name, 0) else value[step]
@@ -204,7 +207,7 @@ class GateDriver:
     def forward(self, x, h):
         step = len(self.inputs)
         self.inputs.append((x, h))
-        lengths = {n: len(v) for n, v in vars(self.m.obj).items() if isinstance(v, list)}
+        lengths = {n: len(v) for n in STORED_ACTIVATIONS if isinstance(v := getattr(self.m.obj, n, None), list)}
         a = call_method(self.m.obj.forward, [x, h], step, self.m.columns)
         if a is None:
             a = stored_activation(self.m.obj, step, lengths)

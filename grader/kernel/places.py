@@ -1,5 +1,6 @@
-"""Where a student keeps a parameter or its gradient: an attribute of an object, or an entry of a dict or list that
-the object holds (`self.params["W"]`, `self.weights[0]`), one level down.
+"""Where a student keeps a parameter or its gradient: an attribute of an object (in its __dict__, its __slots__, or a
+property of its class), or an entry of a dict or list that the object holds (`self.params["W"]`, `self.weights[0]`),
+one level down.
 
 The adapter looks for the interface's parameters among an object's places, and for each one's gradient buffer
 among the places named like a gradient of it: dW, grad_W, nabla_W_L, g_W, W_grad, dL_dW, or the same key in a
@@ -39,21 +40,55 @@ class Place(NamedTuple):
         return getattr(self.owner, self.key) if self.container is None else self.owner[self.key]
 
     def write(self, value):
+        """Into the student's own array where it takes the value (so that what aliases it, a list of parameters, a
+        view into one stacked vector, a property, sees the new value, as after their own update), else rebound."""
+        old = self.read()
+        in_place = isinstance(old, np.ndarray) and old.dtype.kind == "f" and old.flags.writeable
+        if in_place and old.shape == np.shape(value):
+            old[...] = value
+            if np.array_equal(self.read(), old, equal_nan=True):
+                return
         if self.container is None:
             setattr(self.owner, self.key, value)
         else:
             self.owner[self.key] = value
 
 
-def places(root):
-    """Every attribute of `root`, and every entry of the dicts and lists among them."""
-    found = []
-    for attribute, value in vars(root).items():
-        found.append(Place(root, root, attribute, None))
-        short_list = isinstance(value, list) and len(value) <= MAX_LIST  # a few parameters, not a step-by-step record
-        entries = value.items() if isinstance(value, dict) else enumerate(value) if short_list else ()
-        found += [Place(root, value, key, attribute) for key, _ in entries]
+def attributes(root, properties=True):
+    """(name, value) of an object's attributes: its __dict__, its __slots__, then the properties of its class that
+    give an array of their own (one that is not already among the others, such as a view into a stacked matrix)."""
+    names = list(getattr(root, "__dict__", {}))
+    for cls in type(root).__mro__:
+        slots = vars(cls).get("__slots__", ())
+        names += [slots] if isinstance(slots, str) else [n for n in slots if n not in ("__dict__", "__weakref__")]
+    found = [(n, getattr(root, n)) for n in dict.fromkeys(names) if hasattr(root, n)]
+    if not properties:
+        return found
+    held = {id(v) for _, v in found} | {id(e) for _, v in found for _, e in entries(v)}
+    for name in dict.fromkeys(n for cls in type(root).__mro__ for n, v in vars(cls).items() if isinstance(v, property)):
+        try:
+            value = getattr(root, name)
+        except Exception:  # a property that fails on this object is not where a parameter is
+            continue
+        if isinstance(value, np.ndarray) and id(value) not in held:
+            found.append((name, value))
     return found
+
+
+def entries(value):
+    """(key, value) of a dict, or of a short list (a few parameters, not a step-by-step record); else none."""
+    if isinstance(value, dict):
+        return list(value.items())
+    return list(enumerate(value)) if isinstance(value, list) and len(value) <= MAX_LIST else []
+
+
+def places(root):
+    """Every attribute of `root`, then every entry of the dicts and lists among them: an attribute W_z is found before
+    an entry S["W_z"] (sensitivities kept by parameter name) of the same shape."""
+    held = attributes(root)
+    return [Place(root, root, attribute, None) for attribute, _ in held] + [
+        Place(root, value, key, attribute) for attribute, value in held for key, _ in entries(value)
+    ]
 
 
 def arrays_of(root):

@@ -15,6 +15,7 @@ import numpy as np
 
 from .adapter import construct, notebook_globals_read
 from .calls import ACTIVATIONS, BREACHES, PRECISION, GateDriver, notebook_sizes, sequence_loss, step_output
+from .places import attributes
 from .table import DEFINITIONS
 
 
@@ -176,13 +177,15 @@ def loss_alone(class_name, mapped, x, y):
 def network_scenario(ns, class_name, D, I, K, params, xs, ys, eta, zero_between=False):
     """Every sequence (LSTM: its loss, then backward; LSTM_RTRL: ŷ at every step, the target at the last), the
     accumulated gradient, update; the same again after zero_grad (see `twice`). With `zero_between`, zero_grad
-    before every sequence: the buffers then hold the last sequence's gradient alone."""
+    before every sequence: the buffers then hold the last sequence's gradient alone. Sequences may differ in length;
+    an LSTM_RTRL target of None runs that sequence without learning."""
     mapped = build(ns, class_name, D, I, K, T=len(xs[0]))
 
     def sequence(x, y):
         if zero_between:
             mapped.obj.zero_grad()
-        return sequence_gradient(class_name, mapped, x, y)
+        with notebook_sizes(ns, T=len(x)):
+            return sequence_gradient(class_name, mapped, x, y)
 
     def run():
         return np.array([value for x, y in zip(xs, ys) for value in sequence(x, y)])
@@ -200,7 +203,8 @@ def lstm_losses(ns, D, I, K, params, x, y, directions, offsets):
 
 
 def held_numbers(obj, seen=None):
-    """How many float numbers an object holds in arrays, lists and dicts of its attributes (its memory, in numbers)."""
+    """How many float numbers an object holds in arrays, lists and dicts of its attributes, in its __dict__ or its
+    __slots__ (its memory, in numbers)."""
     seen = set() if seen is None else seen
     if id(obj) in seen:
         return 0
@@ -211,9 +215,9 @@ def held_numbers(obj, seen=None):
         return sum(held_numbers(v, seen) for v in obj)
     if isinstance(obj, dict):
         return sum(held_numbers(v, seen) for v in obj.values())
-    if hasattr(obj, "__dict__") and not callable(obj):
-        return sum(held_numbers(v, seen) for v in vars(obj).values())
-    return 0
+    if callable(obj) or isinstance(obj, (str, bytes, int, float, complex)):
+        return 0
+    return sum(held_numbers(v, seen) for _, v in attributes(obj, properties=False))
 
 
 def rtrl_memory(ns, D, sizes, lengths):
@@ -245,10 +249,14 @@ def train(ns, class_name, D, I, params, xs, ys, batch, eta, test_xs, test_ys):
 # ---------------------------------------------------------------- the data
 
 
+AGAIN = 5  # inputs drawn from a second call of generate_data
+
+
 def data_samples(ns, T, n, seed):
     """n samples of the student's generate_data(T) after seeding np.random and random, each copied as it comes (a
     generator may refill and yield the same arrays); generate_data is called again whenever what it returned runs
-    out. A generator, or an iterator of a class of its own, keeps to the protocol; a list does not."""
+    out. A generator, or an iterator of a class of its own, keeps to the protocol; a list does not. Then the first
+    AGAIN inputs of one more call, without seeding again: a generator that seeds itself repeats the first call's."""
     np.random.seed(seed)
     random.seed(seed)
     pairs, shapes_ok, calls, is_generator = [], True, 0, None
@@ -264,10 +272,13 @@ def data_samples(ns, T, n, seed):
                 drawn += 1
             if drawn == 0:
                 break
+        again = [np.array(x, dtype=float).ravel() for x, _ in itertools.islice(iter(ns["generate_data"](T)), AGAIN)]
+        again = [x for x in again if x.size == T]
     return {
         "X": np.array([x for x, _ in pairs]),
         "Y": np.array([y for _, y in pairs]),
         "is_generator": is_generator,
         "shapes_ok": shapes_ok,
         "calls": calls,
+        "X_again": np.array(again).reshape(len(again), T),
     }
