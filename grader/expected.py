@@ -72,3 +72,15 @@ def rtrl_outputs(params, xs):
         model.reset()
         outputs += [model.forward(x_t) for x_t in x]
     return np.array(outputs)
+
+
+def rtrl_targets(params, x, targets):
+    """ŷ of every step and the buffers of the reference LSTM_RTRL on one sequence with a target (K,) at each step
+    where `targets` (T, K) has no NaN."""
+    model = reference.LSTM_RTRL(x.shape[1], params["b_z"].shape[0], params["b_y"].shape[0])
+    for name in NETWORK_PARAMETERS:
+        getattr(model, name)[...] = params[name]
+    model.zero_grad()
+    model.reset()
+    outputs = [model.forward(x_t, None if np.isnan(y).any() else y) for x_t, y in zip(x, targets)]
+    return {"outputs": np.array(outputs), "grads": {n: getattr(model, f"d{n}").copy() for n in NETWORK_PARAMETERS}}

@@ -5,6 +5,7 @@ through the codec, never pickle) and returns the record of that scenario. Nothin
 the student's honest code would have produced it: the checks compare the records with the reference.
 """
 
+from copy import deepcopy
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -110,6 +111,9 @@ class Student:
         self.call_timeout = call_timeout
         self.breaches = set()  # "kind:where" of every breach of the template the scenarios met (calls.BREACHES)
         self.coarsest = EPSILON[np.float64]  # the coarsest precision the student's code answered in
+        # Every scenario's answer by its call: every scenario is seeded and builds its objects anew, so the same
+        # question (two checks' shared first problems) has the same answer, and is not run again.
+        self.answers = {}
 
     def _run(self, record, scenario, what, timeout=None, **kwargs):
         code = (
@@ -117,7 +121,9 @@ class Student:
             f"result = grader.scenarios.answer({scenario!r}, grader.channel.user_namespace(), "
             f"grader.codec.loads({codec.dumps(kwargs)!r}))"
         )
-        answer = self.session.call(code, timeout=timeout or self.call_timeout, what=what)
+        if code not in self.answers:
+            self.answers[code] = self.session.call(code, timeout=timeout or self.call_timeout, what=what)
+        answer = deepcopy(self.answers[code])
         breaches, names = answer.pop("breaches", None), {f.name for f in fields(record)}
         precision = answer.pop("precision", None)
         if not isinstance(breaches, list) or not isinstance(precision, float) or set(answer) != names - {"precision"}:
@@ -136,8 +142,10 @@ class Student:
             FreshParams, "fresh_params", "constructing your class", class_name=class_name, D=D, I=I, count=count
         )
 
-    def gate_run(self, D, I, activation, params, xs, hs, upstream, eta) -> GateRun:
+    def gate_run(self, D, I, activation, params, xs, hs, upstream, eta, beside=False) -> GateRun:
+        """T forward and backward calls of a Gate (with `beside`, in turn with a second one), update, report."""
         problem = dict(D=D, I=I, activation=activation, params=params, xs=xs, hs=hs, upstream=upstream)
+        problem |= {"beside": True} if beside else {}
         return self._run(
             GateRun, "gate_scenario", "running your Gate's forward, backward and update", eta=eta, **problem
         )
@@ -148,10 +156,14 @@ class Student:
             LossesAlong, "gate_losses", "running Gate.forward", directions=directions, offsets=offsets, **problem
         )
 
-    def network_run(self, class_name, D, I, K, params, xs, ys, eta, zero_between=False) -> LSTMRun | RTRLRun:
-        """Construct the LSTM or LSTM_RTRL with these parameters, run it over the sequences, update, report."""
+    def network_run(
+        self, class_name, D, I, K, params, xs, ys, eta, zero_between=False, learning=None, reset=False
+    ) -> LSTMRun | RTRLRun:
+        """Construct the LSTM or LSTM_RTRL with these parameters, run it over the sequences (forward only where
+        `learning` says False; with `reset`, LSTM_RTRL's reset() before update), update, report."""
         record, what = NETWORK_RUNS[class_name]
         problem = dict(D=D, I=I, K=K, params=params, xs=xs, ys=ys, eta=eta, zero_between=zero_between)
+        problem |= ({} if learning is None else {"learning": learning}) | ({"reset": True} if reset else {})
         return self._run(record, "network_scenario", what, class_name=class_name, **problem)
 
     def lstm_losses(self, D, I, K, params, x, y, directions, offsets) -> LossesAlong:

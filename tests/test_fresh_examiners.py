@@ -97,6 +97,123 @@ LSTM_RTRL.forward = forward_in_half
         "rtrl.gradient",
         "coarser than float32",
     ),
+    "LSTM_RTRL keeps every step's inputs in a deque (memory that grows with T)": (
+        """
+from collections import deque
+_reset = LSTM_RTRL.reset
+def reset_with_history(self):
+    _reset(self)
+    self.history = deque()
+_forward = LSTM_RTRL.forward
+def forward_keeping_history(self, x_t, y=None):
+    self.history.append(x_t)
+    return _forward(self, x_t, y)
+LSTM_RTRL.reset = reset_with_history
+LSTM_RTRL.forward = forward_keeping_history
+""",
+        "rtrl.memory",
+        "more per step",
+    ),
+    "LSTM starts from the state the last forward left, reset only by backward": (
+        """
+def forward_from_kept_state(self, x, y):
+    for gate in self.gates:
+        gate.clear_cache()
+    h, c = getattr(self, "h_kept", np.zeros(self.hidden_size)), getattr(self, "c_kept", np.zeros(self.hidden_size))
+    self.steps = []
+    for x_t in x:
+        z, i, o = (gate.forward(x_t, h) for gate in self.gates)
+        c = c + z * i
+        h = np.tanh(c) * o
+        self.steps.append((z, i, o, c))
+    self.h_kept, self.c_kept, self.h_T, self.y = h, c, h, y
+    self.y_hat = sigmoid(self.W_y @ h + self.b_y)
+    return bce(self.y_hat, y)
+_backward = LSTM.backward
+def backward_then_reset(self):
+    _backward(self)
+    self.h_kept = self.c_kept = np.zeros(self.hidden_size)
+LSTM.forward = forward_from_kept_state
+LSTM.backward = backward_then_reset
+""",
+        "lstm.state_reset",
+        "reset h and c",
+    ),
+    "LSTM's records of the steps cleared by backward, so an evaluation's steps join the next backward": (
+        """
+def forward_keeping_records(self, x, y):
+    self.steps = getattr(self, "steps", [])
+    h = c = np.zeros(self.hidden_size)
+    for x_t in x:
+        z, i, o = (gate.forward(x_t, h) for gate in self.gates)
+        c = c + z * i
+        h = np.tanh(c) * o
+        self.steps.append((z, i, o, c))
+    self.h_T, self.y = h, y
+    self.y_hat = sigmoid(self.W_y @ h + self.b_y)
+    return bce(self.y_hat, y)
+_backward = LSTM.backward
+def backward_consuming_records(self):
+    _backward(self)
+    self.steps = []
+LSTM.forward = forward_keeping_records
+LSTM.backward = backward_consuming_records
+""",
+        "lstm.accumulate",
+        "forward-only call",
+    ),
+    "Gate.update clips the gradient to [-5, 5]": (
+        """
+def update_clipped(self, eta):
+    self.W -= eta * np.clip(self.dW, -5, 5)
+    self.R -= eta * np.clip(self.dR, -5, 5)
+    self.b -= eta * np.clip(self.db, -5, 5)
+Gate.update = update_clipped
+""",
+        "gate.update",
+        "wrongly",
+    ),
+    "LSTM_RTRL starts the sequence anew after every target": (
+        """
+_forward = LSTM_RTRL.forward
+def forward_resetting_at_a_target(self, x_t, y=None):
+    y_hat = _forward(self, x_t, y)
+    if y is not None:
+        self.reset()
+    return y_hat
+LSTM_RTRL.forward = forward_resetting_at_a_target
+""",
+        "rtrl.gradient",
+        "targets at steps 2, 4 and 6",
+    ),
+    "Gate keeps its records of forward calls in a list shared by the class": (
+        """
+Gate.cache = []
+def init_with_shared_cache(self, input_size, hidden_size, activation, activation_derivative, rng=np.random):
+    self.activation, self.activation_derivative = activation, activation_derivative
+    self.W = uniform_init(rng, hidden_size, input_size)
+    self.R = uniform_init(rng, hidden_size, hidden_size)
+    self.b = uniform_init(rng, hidden_size)
+    self.zero_grad()
+def clear_shared_cache(self):
+    self.cache.clear()
+Gate.__init__ = init_with_shared_cache
+Gate.clear_cache = clear_shared_cache
+""",
+        "gate.backward_params",
+        "a list shared by the class",
+    ),
+    "LSTM_RTRL.reset also zeroes the gradient, so a minibatch keeps only its last sequence's": (
+        """
+_reset = LSTM_RTRL.reset
+def reset_and_zero_grad(self):
+    _reset(self)
+    self.zero_grad()
+LSTM_RTRL.reset = reset_and_zero_grad
+""",
+        "rtrl.reset",
+        "gradient must add up",
+    ),
 }
 
 
@@ -238,6 +355,45 @@ for name in PARAMS:
     setattr(FlatRTRL, name, flat_view(name, "theta"))
     setattr(FlatRTRL, "d" + name, flat_view(name, "grad"))
 LSTM_RTRL = FlatRTRL
+""",
+    "Gate's W, R, b and dW, dR, db served by __getattr__ from NamedTuple records": """
+from typing import NamedTuple
+
+
+class Record(NamedTuple):
+    W: np.ndarray
+    R: np.ndarray
+    b: np.ndarray
+
+
+_Gate = Gate
+class Gate:
+    def __init__(self, input_size, hidden_size, activation, activation_derivative, rng=np.random):
+        self.activation, self.activation_derivative, self.cache = activation, activation_derivative, []
+        W, R = uniform_init(rng, hidden_size, input_size), uniform_init(rng, hidden_size, hidden_size)
+        self.param = Record(W, R, uniform_init(rng, hidden_size))
+        self.zero_grad()
+
+    def __getattr__(self, name):
+        record = "grad" if name.startswith("d") else "param"
+        if name.removeprefix("d") in Record._fields and record in self.__dict__:
+            return getattr(self.__dict__[record], name.removeprefix("d"))
+        raise AttributeError(name)
+
+    def __setattr__(self, name, value):
+        if name.removeprefix("d") in Record._fields:
+            record = "grad" if name.startswith("d") else "param"
+            value = self.__dict__[record]._replace(**{name.removeprefix("d"): value})
+            name = record
+        object.__setattr__(self, name, value)
+
+    clear_cache, forward, backward = _Gate.clear_cache, _Gate.forward, _Gate.backward
+
+    def zero_grad(self):
+        self.grad = Record(*(np.zeros_like(p) for p in self.param))
+
+    def update(self, eta):
+        self.param = Record(*(p - eta * g for p, g in zip(self.param, self.grad)))
 """,
     "Gate with __slots__ (no __dict__)": """
 _Gate = Gate

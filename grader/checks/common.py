@@ -27,6 +27,9 @@ FIRST_PROBLEMS = (
     (2, 3, 8, 0.5, 40.0, 5),
     (2, 2, 24, 4.0, 1.0, 4),
 )
+# The first problems short enough and with weights small enough for finite differences of a float32 loss, whose
+# round-off grows along a long sequence at large weights (long sequences are compared with the reference elsewhere).
+SHORT_FIRST_PROBLEMS = tuple(p for p in FIRST_PROBLEMS if p[2] <= 8 and p[3] <= 2.0)
 
 
 def problems(max_size=6, max_length=12, max_scale=2.0, activations=(None,), first=FIRST_PROBLEMS):

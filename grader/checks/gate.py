@@ -10,6 +10,7 @@ from .. import expected
 from ..diagnose import gate_forward_variants, gate_variants, likely_cause, matching
 from .common import (
     ETA,
+    close,
     describe,
     fd_step,
     mismatched,
@@ -28,15 +29,16 @@ from .registry import Failed, check, for_all
 GATE = GATE_PARAMETERS
 
 
-def scenario(ctx, problem):
+def scenario(ctx, problem, beside=False):
     """The student's and the reference's Gate on the same weights and inputs: T forward calls (3 where the problem
-    has no T), then T backward calls in reverse."""
+    has no T), then T backward calls in reverse, with upstream gradients of the problem's upstream_scale."""
     rng = np.random.default_rng(problem["seed"])
     D, I, steps = problem["D"], problem["I"], problem.get("T", 3)
     params = expected.random_params(rng, D, I, 1, problem["scale"], GATE)
     xs, hs, ups = rng.normal(size=(steps, D)), rng.normal(size=(steps, I)), rng.normal(size=(steps, I))
+    ups *= problem.get("upstream_scale", 1.0)
     args = dict(D=D, I=I, activation=problem["activation"], params=params, xs=xs, hs=hs, upstream=ups)
-    return params, args, ctx.student.gate_run(eta=ETA, **args), expected.gate(**args)
+    return params, args, ctx.student.gate_run(eta=ETA, beside=beside, **args), expected.gate(**args)
 
 
 @check("gate.shapes", 2, 2, "Gate", "W is I×D, R is I×I and b has I entries, for D ≠ I and D = I")
@@ -140,9 +142,29 @@ def backward_inputs(ctx, problem):
         )
 
 
-@check("gate.backward_params", 4, 5, "Gate", "backward accumulates ∇W, ∇R, ∇b over several calls, as the reference")
+@check(
+    "gate.backward_params",
+    4,
+    5,
+    "Gate",
+    "backward accumulates ∇W, ∇R, ∇b over several calls, as the reference, also with another gate used in turn",
+)
+def backward_params(ctx):
+    held = drawn_backward_params(ctx)
+    problem = dict(D=2, I=3, T=4, scale=1.0, seed=7, activation="tanh")
+    params, _, got, want = scenario(ctx, problem, beside=True)
+    grads = student_gradients(got, params, GATE)
+    if not close(got.grad_x, want["grad_x"], tolerance(got)) or mismatched(grads, want["grads"], got):
+        raise Failed(
+            "With a second Gate used in turn with the first (forward on one, then the other, as an LSTM does with "
+            "its gates), backward gives other gradients than the first gate alone: each gate must keep its own "
+            "record of its forward calls (an attribute set in __init__, not a list shared by the class)."
+        )
+    return f"{held}, and beside another gate"
+
+
 @for_all(problems(max_scale=3.0, activations=("tanh", "sigmoid", "softsign")), max_examples=12)
-def backward_params(ctx, problem):
+def drawn_backward_params(ctx, problem):
     params, args, got, want = scenario(ctx, problem)
     grads = student_gradients(got, params, GATE)
     wrong = mismatched(grads, want["grads"], got)
@@ -176,7 +198,7 @@ def zero_grad(ctx):
 
 @check("gate.update", 4, 2, "Gate", "update(η) moves every parameter by -η times its gradient")
 def update(ctx):
-    problem = dict(D=2, I=3, scale=1.0, seed=6, activation="tanh")
+    problem = dict(D=2, I=3, scale=1.0, seed=6, activation="tanh", upstream_scale=100.0)  # where clipping would bite
     params, _, got, want = scenario(ctx, problem)
     require_descent("Gate", params, got, want["grads"], GATE)
     return "update descends"

@@ -6,7 +6,7 @@ from reference.assignment import NETWORK_PARAMETERS, spelled
 
 from .. import expected
 from ..diagnose import likely_cause, matching, network_variants, rtrl_output_variants
-from .common import describe, mismatched, problems, require_close, student_gradients, tolerance
+from .common import ETA, close, describe, mismatched, problems, require_close, student_gradients, tolerance
 from .lstm import check_network_init, check_update, check_zero_grad, require_independent_sequences
 from .lstm import scenario as network_scenario
 from .registry import Failed, check, for_all
@@ -21,7 +21,13 @@ def init(ctx):
     return check_network_init(ctx, "LSTM_RTRL")
 
 
-@check("rtrl.reset", 9, 2, "LSTM_RTRL", "reset starts a new sequence: h, c and the sensitivities back to zero")
+@check(
+    "rtrl.reset",
+    9,
+    2,
+    "LSTM_RTRL",
+    "reset starts a new sequence: h, c and the sensitivities back to zero, the gradient buffers left alone",
+)
 def reset(ctx):
     return require_independent_sequences(ctx, "LSTM_RTRL", 22, "reset must set h, c and every sensitivity to zero")
 
@@ -50,6 +56,24 @@ def outputs(ctx, problem):
     )
 
 
+def require_targets_before_the_end(ctx):
+    """forward(x_t, y) may be given a target at any step: with targets at two steps before the last, the outputs and
+    the gradient must be the reference's (a sequence is not over at its first target)."""
+    rng = np.random.default_rng(24)
+    params = expected.random_params(rng, 2, 3, 1, 1.0, NETWORK_PARAMETERS)
+    x, targets = rng.normal(size=(6, 2)), np.full((6, 1), np.nan)
+    targets[[1, 3, 5]] = rng.integers(0, 2, size=(3, 1))
+    got = ctx.student.network_run("LSTM_RTRL", D=2, I=3, K=1, params=params, xs=[x], ys=[targets], eta=ETA)
+    want = expected.rtrl_targets(params, x, targets)
+    grads = student_gradients(got, params, NETWORK_PARAMETERS)
+    if not close(got.outputs, want["outputs"], tolerance(got)) or mismatched(grads, want["grads"], got):
+        raise Failed(
+            "With targets at steps 2, 4 and 6 of one sequence (forward(x_t, y) with y before the last step), the "
+            "outputs or the gradient differ from the LSTM learning method's: a target adds this step's gradient "
+            "and the sequence goes on, with its state and sensitivities, until reset."
+        )
+
+
 @check(
     "rtrl.gradient",
     10,
@@ -57,8 +81,14 @@ def outputs(ctx, problem):
     "LSTM_RTRL",
     "the accumulated gradient is the LSTM learning method's truncated gradient (= frozen-h finite differences)",
 )
+def gradient(ctx):
+    held = drawn_gradients(ctx)
+    require_targets_before_the_end(ctx)
+    return f"{held}, and with targets at several steps"
+
+
 @for_all(problems(), max_examples=10)
-def gradient(ctx, problem):
+def drawn_gradients(ctx, problem):
     params, xs, ys, got, want = scenario(ctx, problem)
     grads = student_gradients(got, params, NETWORK_PARAMETERS)
     wrong = mismatched(grads, want["grads"], got)
@@ -71,6 +101,10 @@ def gradient(ctx, problem):
     )
 
 
+MEMORY_D = 4  # inputs wide enough that keeping them (D numbers a step) shows beside one number a step
+MEMORY_PER_STEP = 2  # numbers a step allowed to grow by: a history of ŷ or losses, not of inputs or states
+
+
 @check(
     "rtrl.memory",
     10,
@@ -80,9 +114,9 @@ def gradient(ctx, problem):
 )
 def memory(ctx):
     sizes, lengths = (16, 32, 64), (10, 40)
-    held = ctx.student.rtrl_memory(D=1, sizes=list(sizes), lengths=list(lengths))
+    held = ctx.student.rtrl_memory(D=MEMORY_D, sizes=list(sizes), lengths=list(lengths))
     per_step = (held[0, 1] - held[0, 0]) / (lengths[1] - lengths[0])
-    if not per_step < sizes[0]:
+    if not per_step < MEMORY_PER_STEP:
         raise Failed(
             f"Your LSTM_RTRL holds {held[0, 0]:.0f} numbers after {lengths[0]} steps and {held[0, 1]:.0f} "
             f"after {lengths[1]} (I = {sizes[0]}): about {per_step:.0f} more per step, as if it stored the "

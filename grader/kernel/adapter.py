@@ -65,7 +65,8 @@ def constructor_candidates(cls, sizes, activation=None):
     params = [
         p
         for p in positional_params(cls.__init__)
-        if p.default is inspect.Parameter.empty or re.search(FUNCTION_ARG, p.name, re.I)
+        if p.kind != p.VAR_POSITIONAL
+        and (p.default is inspect.Parameter.empty or re.search(FUNCTION_ARG, p.name, re.I))
     ]
     if not params:  # __init__(self, *args): only the interface's own order can be tried
         yield [sizes["D"], sizes["I"]] + (list(ACTIVATIONS[activation]) if activation else [sizes["K"]])

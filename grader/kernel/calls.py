@@ -49,7 +49,9 @@ def as_float(value):
 
 
 def positional_params(callable_):
-    """The parameters a method takes by position (not self). Cached per function: training asks at every step."""
+    """The parameters a method takes by position (not self), ending with its *args if it has them (a decorator's
+    wrapper(*args, **kwargs) takes the interface's values in order). Cached per function: training asks at every
+    step."""
     function = getattr(callable_, "__func__", None)
     try:
         return signature_positional(callable_ if function is None else function, function is not None)
@@ -63,8 +65,8 @@ def signature_positional(callable_, bound):
         params = list(inspect.signature(callable_).parameters.values())
     except (TypeError, ValueError):
         return ()
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if bound and positional and positional[0] is params[0]:
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)]
+    if bound and positional and positional[0] is params[0] and positional[0].kind != params[0].VAR_POSITIONAL:
         positional = positional[1:]  # the instance a bound method already has
     return tuple(p for p in positional if p.name != "self")
 
@@ -97,6 +99,9 @@ def call_method(method, values, step, columns=False):
     """Call a student method, passing the interface's values by position and a time index where it asks for one."""
     args, remaining = [], [copied(v, columns) for v in values]
     for p in positional_params(method):
+        if p.kind == p.VAR_POSITIONAL:
+            args += remaining
+            break
         if re.fullmatch(TIME_ARG + "|k", p.name, re.I):
             args.append(step)
         elif remaining:
@@ -112,6 +117,9 @@ def call_backward(method, grad, step, x, h, columns=False):
     """A Gate's backward, given the time index, x or h where its signature asks for them: (grad_x, grad_h)."""
     args = []
     for p in positional_params(method):
+        if p.kind == p.VAR_POSITIONAL:
+            args += [] if args else [copied(grad, columns)]
+            break
         if re.fullmatch(TIME_ARG, p.name, re.I):
             args.append(step)
         elif re.fullmatch(r"x|x_t|inp|input|xt", p.name, re.I):

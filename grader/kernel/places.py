@@ -12,10 +12,15 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .table import GATE_PARAMETERS, GATES, NETWORK_PARAMETERS
+
 GRADIENT_NAME = r"^(d|grad|nabla|g_|delta)_?{name}(_?l)?$|^{name}_?grad$|^dl_?d_?{name}$"  # {name}: the parameter's
 GRADIENT_LIKE = r"^(d|grad|nabla|g_|delta)_?.|_grad$|^dl_?d"  # any gradient's name, left out of the parameters
 GRADIENT_CONTAINER = r"^(d|g|grads?|gradients?|nablas?|deltas?)(_?(params|weights|w))?$|grad"
 MAX_LIST = 16
+# The interface's own names, tried on an object whose class serves attributes from __getattr__ (names that are in
+# no __dict__ and no property: `gate.W` read from a record the object keeps).
+SERVED_NAMES = tuple(prefix + name for name in GATE_PARAMETERS + NETWORK_PARAMETERS for prefix in ("", "d")) + GATES
 
 
 class Place(NamedTuple):
@@ -55,8 +60,9 @@ class Place(NamedTuple):
 
 
 def attributes(root, properties=True):
-    """(name, value) of an object's attributes: its __dict__, its __slots__, then the properties of its class that
-    give an array of their own (one that is not already among the others, such as a view into a stacked matrix)."""
+    """(name, value) of an object's attributes: its __dict__, its __slots__, then the properties of its class (and
+    the interface's names, where its class has __getattr__) that give an array of their own, one that is not already
+    among the others (such as a view into a stacked matrix), or a gate."""
     names = list(getattr(root, "__dict__", {}))
     for cls in type(root).__mro__:
         slots = vars(cls).get("__slots__", ())
@@ -65,12 +71,14 @@ def attributes(root, properties=True):
     if not properties:
         return found
     held = {id(v) for _, v in found} | {id(e) for _, v in found for _, e in entries(v)}
-    for name in dict.fromkeys(n for cls in type(root).__mro__ for n, v in vars(cls).items() if isinstance(v, property)):
+    served = SERVED_NAMES if hasattr(type(root), "__getattr__") else ()
+    properties = [n for cls in type(root).__mro__ for n, v in vars(cls).items() if isinstance(v, property)]
+    for name in dict.fromkeys(n for n in properties + list(served) if n not in dict(found)):
         try:
             value = getattr(root, name)
-        except Exception:  # a property that fails on this object is not where a parameter is
+        except Exception:  # a property that fails on this object, or a name not served, is not a parameter's place
             continue
-        if isinstance(value, np.ndarray) and id(value) not in held:
+        if id(value) not in held and (isinstance(value, np.ndarray) or name in GATES and hasattr(value, "forward")):
             found.append((name, value))
     return found
 

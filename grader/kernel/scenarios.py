@@ -9,7 +9,8 @@ happens in the grading process.
 
 import itertools
 import random
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence, Set
 
 import numpy as np
 
@@ -117,19 +118,25 @@ def losses_along(mapped, params, directions, offsets, loss):
 # ---------------------------------------------------------------- the Gate
 
 
-def gate_run(mapped, activation, xs, hs, upstream):
-    driver = GateDriver(mapped, ACTIVATIONS[activation][0])
-    outputs = [driver.forward(x, h) for x, h in zip(xs, hs)]
-    backs = [driver.backward(g) for g in reversed(list(upstream))][::-1]
+def gate_run(mapped, activation, xs, hs, upstream, beside=None):
+    """Forward every step, then backward them in reverse; with a gate `beside`, that one is driven too, on other
+    inputs, right after each call, as an LSTM drives its gates in turn."""
+    drivers = [GateDriver(m, ACTIVATIONS[activation][0]) for m in (mapped, beside) if m is not None]
+    outputs = [[d.forward(x * (1 - 2 * k), h) for k, d in enumerate(drivers)][0] for x, h in zip(xs, hs)]
+    backs = [[d.backward(g) for d in drivers][0] for g in reversed(list(upstream))][::-1]
     return np.array(outputs), np.array([b[0] for b in backs]), np.array([b[1] for b in backs])
 
 
-def gate_scenario(ns, D, I, activation, params, xs, hs, upstream, eta):
-    """Forward T = len(xs) steps, backward them in reverse, update; the same again after zero_grad (see `twice`)."""
+def gate_scenario(ns, D, I, activation, params, xs, hs, upstream, eta, beside=False):
+    """Forward T = len(xs) steps, backward them in reverse, update; the same again after zero_grad (see `twice`).
+    With `beside`, a second gate of the same weights is driven in turn with the first, on the inputs' negatives."""
     mapped = build(ns, "Gate", D, I, T=len(xs), activation=activation)
+    other = build(ns, "Gate", D, I, T=len(xs), activation=activation) if beside else None
+    if other is not None:
+        other.assign(params)
     with notebook_sizes(ns, D=D, I=I, T=len(xs)):
         (a, grad_x, grad_h), buffers = twice(
-            mapped, params, eta, lambda: gate_run(mapped, activation, xs, hs, upstream)
+            mapped, params, eta, lambda: gate_run(mapped, activation, xs, hs, upstream, other)
         )
     return {"a": a, "grad_x": grad_x, "grad_h": grad_h} | buffers
 
@@ -151,10 +158,13 @@ def gate_losses(ns, D, I, activation, params, xs, hs, upstream, directions, offs
 
 
 def rtrl_sequence(mapped, x, y):
-    """From reset, one forward per step, the target (None: no learning) given at the last; ŷ of every step."""
+    """From reset, one forward per step, the target (None: no learning) given at the last, or y (T, K) a target per
+    step (a row of NaN: none at that step); ŷ of every step."""
     mapped.obj.reset()
     K = mapped.params["b_y"].shape[0]
-    return [step_output(mapped, x_t, y if t == len(x) - 1 else None, t, K) for t, x_t in enumerate(x)]
+    targets = list(y) if np.ndim(y) == 2 else [None] * (len(x) - 1) + [y]
+    targets = [None if target is None or np.isnan(target).any() else target for target in targets]
+    return [step_output(mapped, x_t, target, t, K) for t, (x_t, target) in enumerate(zip(x, targets))]
 
 
 def sequence_gradient(class_name, mapped, x, y):
@@ -174,21 +184,28 @@ def loss_alone(class_name, mapped, x, y):
     return float(-np.sum(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat)))
 
 
-def network_scenario(ns, class_name, D, I, K, params, xs, ys, eta, zero_between=False):
+def network_scenario(ns, class_name, D, I, K, params, xs, ys, eta, zero_between=False, learning=None, reset=False):
     """Every sequence (LSTM: its loss, then backward; LSTM_RTRL: ŷ at every step, the target at the last), the
     accumulated gradient, update; the same again after zero_grad (see `twice`). With `zero_between`, zero_grad
     before every sequence: the buffers then hold the last sequence's gradient alone. Sequences may differ in length;
-    an LSTM_RTRL target of None runs that sequence without learning."""
+    where `learning` is False, a sequence is only run forward (an evaluation: no backward, no target). With `reset`,
+    an LSTM_RTRL's reset() after the last sequence, before update."""
     mapped = build(ns, class_name, D, I, K, T=len(xs[0]))
+    learning = [True] * len(xs) if learning is None else learning
 
-    def sequence(x, y):
+    def sequence(x, y, learn):
         if zero_between:
             mapped.obj.zero_grad()
         with notebook_sizes(ns, T=len(x)):
-            return sequence_gradient(class_name, mapped, x, y)
+            if learn:
+                return sequence_gradient(class_name, mapped, x, y)
+            return [sequence_loss(mapped, x, y)] if by_sequence(class_name) else rtrl_sequence(mapped, x, None)
 
     def run():
-        return np.array([value for x, y in zip(xs, ys) for value in sequence(x, y)])
+        values = np.array([value for x, y, learn in zip(xs, ys, learning) for value in sequence(x, y, learn)])
+        if reset:
+            mapped.obj.reset()
+        return values
 
     with notebook_sizes(ns, D=D, I=I, K=K, T=len(xs[0])):
         reported, buffers = twice(mapped, params, eta, run)
@@ -203,20 +220,22 @@ def lstm_losses(ns, D, I, K, params, x, y, directions, offsets):
 
 
 def held_numbers(obj, seen=None):
-    """How many float numbers an object holds in arrays, lists and dicts of its attributes, in its __dict__ or its
-    __slots__ (its memory, in numbers)."""
+    """How many float numbers an object holds in arrays, floats, containers of any kind (lists, tuples, deques, sets,
+    dicts) and the attributes of the objects among them, in their __dict__ or __slots__ (its memory, in numbers)."""
     seen = set() if seen is None else seen
     if id(obj) in seen:
         return 0
     seen.add(id(obj))
     if isinstance(obj, np.ndarray):
         return int(obj.size)
-    if isinstance(obj, (list, tuple)):
-        return sum(held_numbers(v, seen) for v in obj)
-    if isinstance(obj, dict):
-        return sum(held_numbers(v, seen) for v in obj.values())
-    if callable(obj) or isinstance(obj, (str, bytes, int, float, complex)):
+    if isinstance(obj, (float, np.floating)):
+        return 1
+    if isinstance(obj, (str, bytes, range, int, complex, np.generic)) or callable(obj):
         return 0
+    if isinstance(obj, Mapping):
+        return sum(held_numbers(v, seen) for v in obj.values())
+    if isinstance(obj, (Sequence, Set, deque)):
+        return sum(held_numbers(v, seen) for v in obj)
     return sum(held_numbers(v, seen) for _, v in attributes(obj, properties=False))
 
 
