@@ -137,10 +137,9 @@ class Student:
     def describe(self) -> Described:
         return self._run(Described, "describe", "looking up your classes", names=NAMES, classes=CLASSES)
 
-    def fresh_params(self, class_name, D, I, count=1) -> FreshParams:
-        return self._run(
-            FreshParams, "fresh_params", "constructing your class", class_name=class_name, D=D, I=I, count=count
-        )
+    def fresh_params(self, class_name, D, I, count=1, K=1) -> FreshParams:
+        sizes = dict(D=D, I=I, count=count) | ({"K": K} if K != 1 else {})
+        return self._run(FreshParams, "fresh_params", "constructing your class", class_name=class_name, **sizes)
 
     def gate_run(self, D, I, activation, params, xs, hs, upstream, eta, beside=False) -> GateRun:
         """T forward and backward calls of a Gate (with `beside`, in turn with a second one), update, report."""

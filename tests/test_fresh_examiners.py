@@ -214,6 +214,28 @@ LSTM_RTRL.reset = reset_and_zero_grad
         "rtrl.reset",
         "gradient must add up",
     ),
+    "LSTM ignores output_size: one output whatever K": (
+        """
+_init = LSTM.__init__
+def init_with_one_output(self, input_size, hidden_size, output_size=1, rng=np.random):
+    _init(self, input_size, hidden_size, 1, rng)
+LSTM.__init__ = init_with_one_output
+""",
+        "lstm.init",
+        "output_size sets K",
+    ),
+    "LSTM's dL/ds_y as dL/dŷ · σ'(s_y), NaN once ŷ rounds to 1": (
+        """
+_backward = LSTM.backward
+def backward_through_y_hat(self):
+    dL_dyhat = -self.y / self.y_hat + (1.0 - self.y) / (1.0 - self.y_hat)
+    self.y_hat = self.y + dL_dyhat * sigmoid_derivative(self.W_y @ self.h_T + self.b_y)  # read back as e = ŷ - y
+    _backward(self)
+LSTM.backward = backward_through_y_hat
+""",
+        "lstm.bptt",
+        "saturated output",
+    ),
 }
 
 

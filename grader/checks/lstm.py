@@ -43,20 +43,28 @@ def scenario(ctx, problem, class_name="LSTM", count=2):
 
 
 def check_network_init(ctx, class_name, D=3, I=5):
-    """The body of lstm.init and rtrl.init: a fresh network's parameters have the interface's shapes and are uniform
-    in [-0.01, 0.01]."""
+    """The body of lstm.init and rtrl.init: a fresh network's parameters have the interface's shapes (with one
+    output and with two) and are uniform in [-0.01, 0.01]."""
     fresh = ctx.student.fresh_params(class_name, D, I, count=INIT_DRAWS)
     require_buffers_from_construction(fresh, class_name)
-    draws = fresh.draws
-    shapes = {n: v.shape for n, v in draws[0].items()}
-    want = {n: shape(n, D, I) for n in NETWORK_PARAMETERS}
-    if shapes != want:
-        spell = {n: spelled(class_name, n) for n in want}
+    try:
+        two_outputs = ctx.student.fresh_params(class_name, D, I, K=2).draws[0]
+    except StudentCodeError as error:
         raise Failed(
-            f"{class_name}({D}, {I}) has parameter shapes { ({spell.get(n, n): s for n, s in shapes.items()}) }; "
-            f"expected { ({spell[n]: s for n, s in want.items()}) }."
-        )
-    return check_uniform_init(draws, class_name)
+            f"{class_name}({D}, {I}, 2) could not be used ({error.evalue}): output_size sets K, the rows of W_y "
+            f"and b_y."
+        ) from None
+    for K, draw in ((1, fresh.draws[0]), (2, two_outputs)):
+        shapes = {n: v.shape for n, v in draw.items()}
+        want = {n: shape(n, D, I, K) for n in NETWORK_PARAMETERS}
+        if shapes != want:
+            spell = {n: spelled(class_name, n) for n in want}
+            raise Failed(
+                f"{class_name}({D}, {I}, {K}) has parameter shapes "
+                f"{ ({spell.get(n, n): s for n, s in shapes.items()}) }; expected "
+                f"{ ({spell[n]: s for n, s in want.items()}) } (output_size sets K, the rows of W_y and b_y)."
+            )
+    return check_uniform_init(fresh.draws, class_name)
 
 
 @check(
@@ -123,9 +131,21 @@ def state_reset(ctx):
     return require_independent_sequences(ctx, "LSTM", 11, "reset h and c to zero at the start of every forward call")
 
 
-@check("lstm.bptt", 6, 10, "LSTM", "backward's gradient of every parameter group equals the reference's full BPTT")
+@check(
+    "lstm.bptt",
+    6,
+    10,
+    "LSTM",
+    "backward's gradient of every parameter group equals the reference's full BPTT, and is finite at a saturated ŷ",
+)
+def bptt(ctx):
+    held = drawn_bptt(ctx)
+    require_finite_at_saturation(ctx, "LSTM")
+    return f"{held}, and at a saturated output"
+
+
 @for_all(problems(), max_examples=12)
-def bptt(ctx, problem):
+def drawn_bptt(ctx, problem):
     params, xs, ys, got, want = scenario(ctx, problem)
     grads = student_gradients(got, params, NETWORK_PARAMETERS)
     wrong = mismatched(grads, want["grads"], got)
@@ -134,6 +154,26 @@ def bptt(ctx, problem):
             f"The BPTT gradient of {', '.join(spelled('LSTM', n) for n in wrong)} differs from the "
             f"reference on {describe(problem)} (summed over 2 sequences).",
             lambda: likely_cause(matching(network_variants("bptt"), grads, "grads", params, xs, ys), wrong),
+        )
+
+
+def require_finite_at_saturation(ctx, class_name):
+    """With b_y = 45, ŷ rounds to 1 (target 1): the gradient must still be finite and about the reference's, which
+    a dL/ds_y formed as dL/dŷ · σ'(s_y) is not (0/0). Judged by absolute error: every way of computing it rounds."""
+    rng = np.random.default_rng(15)
+    params = expected.random_params(rng, 2, 3, 1, 1.0, NETWORK_PARAMETERS) | {"b_y": np.array([45.0])}
+    xs, ys = rng.normal(size=(2, 4, 2)), np.ones((2, 1))
+    got = ctx.student.network_run(class_name, D=2, I=3, K=1, params=params, xs=xs, ys=ys, eta=ETA)
+    with np.errstate(divide="ignore", invalid="ignore"):  # the reference's loss at ŷ = 1 is log(0)·0
+        want = expected.lstm(params, xs, ys, "bptt" if class_name == "LSTM" else "rtrl")["grads"]
+    grads = student_gradients(got, params, NETWORK_PARAMETERS)
+    off = [n for n in NETWORK_PARAMETERS if not np.all(np.abs(grads[n] - want[n]) <= 1e-6)]  # NaN is never <=
+    if off:
+        raise Failed(
+            f"With a saturated output (b_y = 45, so ŷ rounds to 1, target 1) the gradient of "
+            f"{', '.join(spelled(class_name, n) for n in off)} is not the reference's (about zero)"
+            f"{' but NaN or infinite' if not all(np.isfinite(grads[n]).all() for n in off) else ''}: compute "
+            f"dL/ds_y = ŷ - y directly, not as dL/dŷ · σ'(s_y), which divides 0 by 0 there."
         )
 
 

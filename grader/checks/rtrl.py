@@ -7,7 +7,13 @@ from reference.assignment import NETWORK_PARAMETERS, spelled
 from .. import expected
 from ..diagnose import likely_cause, matching, network_variants, rtrl_output_variants
 from .common import ETA, close, describe, mismatched, problems, require_close, student_gradients, tolerance
-from .lstm import check_network_init, check_update, check_zero_grad, require_independent_sequences
+from .lstm import (
+    check_network_init,
+    check_update,
+    check_zero_grad,
+    require_finite_at_saturation,
+    require_independent_sequences,
+)
 from .lstm import scenario as network_scenario
 from .registry import Failed, check, for_all
 
@@ -79,12 +85,14 @@ def require_targets_before_the_end(ctx):
     10,
     8,
     "LSTM_RTRL",
-    "the accumulated gradient is the LSTM learning method's truncated gradient (= frozen-h finite differences)",
+    "the accumulated gradient is the LSTM learning method's truncated gradient (= frozen-h finite differences), "
+    "with targets at several steps and at a saturated ŷ",
 )
 def gradient(ctx):
     held = drawn_gradients(ctx)
     require_targets_before_the_end(ctx)
-    return f"{held}, and with targets at several steps"
+    require_finite_at_saturation(ctx, "LSTM_RTRL")
+    return f"{held}, with targets at several steps, and at a saturated output"
 
 
 @for_all(problems(), max_examples=10)

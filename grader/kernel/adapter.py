@@ -61,19 +61,29 @@ LEARNING_SIZES = {"D": 2, "I": 3}  # distinct, so that every parameter's shape t
 
 def constructor_candidates(cls, sizes, activation=None):
     """Argument lists worth trying, most likely first: sizes matched by parameter names, then in the interface's
-    order, then other orders (sizes swapped, an extra T). Activation parameters are filled by their names."""
+    order, then other orders (sizes swapped, an extra T). Activation parameters are filled by their names; an
+    optional output size (output_size=1) is given where the sizes ask for more than one output."""
+
+    def output_size(p):
+        return (
+            sizes.get("K", 1) != 1
+            and p.default is not inspect.Parameter.empty
+            and re.match(SIZE_ARG["K"], p.name, re.I)
+        )
+
     params = [
         p
         for p in positional_params(cls.__init__)
         if p.kind != p.VAR_POSITIONAL
-        and (p.default is inspect.Parameter.empty or re.search(FUNCTION_ARG, p.name, re.I))
+        and (p.default is inspect.Parameter.empty or re.search(FUNCTION_ARG, p.name, re.I) or output_size(p))
     ]
     if not params:  # __init__(self, *args): only the interface's own order can be tried
         yield [sizes["D"], sizes["I"]] + (list(ACTIVATIONS[activation]) if activation else [sizes["K"]])
         return
-    size_slots = [p.name for p in params if not re.search(FUNCTION_ARG, p.name, re.I)]
+    size_slots = [p for p in params if not re.search(FUNCTION_ARG, p.name, re.I)]
     by_name = tuple(
-        next((s for s, pattern in SIZE_ARG.items() if re.match(pattern, n, re.I)), None) for n in size_slots
+        "K" if output_size(p) else next((s for s, pattern in SIZE_ARG.items() if re.match(pattern, p.name, re.I)), None)
+        for p in size_slots
     )
     orders = [
         by_name,
@@ -329,6 +339,7 @@ def learn(ns, class_name, sizes, activation):
 
 
 def mapped_copy(gate, sizes, columns):
+    """A copy of one of the network's gates, mapped as a Gate: a probe that leaves the network's own gates alone."""
     copy = deepcopy(gate)
     return Mapped(copy, map_gate(copy, sizes), columns)
 

@@ -72,8 +72,8 @@ def attributes(root, properties=True):
         return found
     held = {id(v) for _, v in found} | {id(e) for _, v in found for _, e in entries(v)}
     served = SERVED_NAMES if hasattr(type(root), "__getattr__") else ()
-    properties = [n for cls in type(root).__mro__ for n, v in vars(cls).items() if isinstance(v, property)]
-    for name in dict.fromkeys(n for n in properties + list(served) if n not in dict(found)):
+    computed = [n for cls in type(root).__mro__ for n, v in vars(cls).items() if isinstance(v, property)]
+    for name in dict.fromkeys(n for n in computed + list(served) if n not in dict(found)):
         try:
             value = getattr(root, name)
         except Exception:  # a property that fails on this object, or a name not served, is not a parameter's place
