@@ -4,7 +4,6 @@ through the sandbox, and attacks run in them."""
 import contextlib
 import dataclasses
 import os
-import queue
 import subprocess
 import threading
 import time
@@ -162,13 +161,7 @@ class Kernel:
             elif msg["msg_type"] == "error":
                 texts.append(f"{msg['content']['ename']}: {msg['content']['evalue']}")
 
-        reply = self.kc.execute_interactive(code, timeout=timeout, output_hook=keep)
-        if not texts:  # right after an interrupt, ipykernel may publish a cell's output after its idle status
-            with contextlib.suppress(queue.Empty):
-                while not texts:
-                    msg = self.kc.get_iopub_msg(timeout=2)
-                    if msg["parent_header"].get("msg_id") == reply["parent_header"]["msg_id"]:
-                        keep(msg)
+        self.kc.execute_interactive(code, timeout=timeout, output_hook=keep)
         return "".join(texts)
 
     def processes(self) -> list[psutil.Process]:

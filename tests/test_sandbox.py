@@ -145,6 +145,7 @@ def test_interrupt_and_restart_work_through_the_sandbox(tmp_path):
         wait_for(kernel.kc.get_iopub_msg, sleeping, "stream")  # ipykernel leaves an earlier interrupt unanswered
         kernel.km.interrupt_kernel()
         assert wait_for(kernel.kc.get_shell_msg, sleeping, "execute_reply")["content"]["ename"] == "KeyboardInterrupt"
+        wait_for(kernel.kc.get_iopub_msg, sleeping, "status")  # idle: a request sent before it may be aborted
         assert kernel.run("print(x)").strip() == "1"
         first = kernel.processes()
         kernel.km.restart_kernel(now=True)
