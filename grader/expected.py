@@ -63,10 +63,16 @@ def lstm_losses(params, xs, ys, gate_activations):
     return {"losses": np.array([model.forward(x, y) for x, y in zip(xs, ys)])}
 
 
-def rtrl_outputs(params, xs):
-    model = reference.LSTM_RTRL(xs.shape[2], params["b_z"].shape[0], params["b_y"].shape[0])
+def rtrl_model(params, D):
+    """The reference LSTM_RTRL with these parameters, its buffers zero."""
+    model = reference.LSTM_RTRL(D, params["b_z"].shape[0], params["b_y"].shape[0])
     for name in NETWORK_PARAMETERS:
         getattr(model, name)[...] = params[name]
+    return model
+
+
+def rtrl_outputs(params, xs):
+    model = rtrl_model(params, xs.shape[2])
     outputs = []
     for x in xs:
         model.reset()
@@ -77,10 +83,7 @@ def rtrl_outputs(params, xs):
 def rtrl_targets(params, x, targets):
     """ŷ of every step and the buffers of the reference LSTM_RTRL on one sequence with a target (K,) at each step
     where `targets` (T, K) has no NaN."""
-    model = reference.LSTM_RTRL(x.shape[1], params["b_z"].shape[0], params["b_y"].shape[0])
-    for name in NETWORK_PARAMETERS:
-        getattr(model, name)[...] = params[name]
-    model.zero_grad()
+    model = rtrl_model(params, x.shape[1])
     model.reset()
     outputs = [model.forward(x_t, None if np.isnan(y).any() else y) for x_t, y in zip(x, targets)]
     return {"outputs": np.array(outputs), "grads": {n: getattr(model, f"d{n}").copy() for n in NETWORK_PARAMETERS}}

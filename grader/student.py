@@ -138,13 +138,13 @@ class Student:
         return self._run(Described, "describe", "looking up your classes", names=NAMES, classes=CLASSES)
 
     def fresh_params(self, class_name, D, I, count=1, K=1) -> FreshParams:
-        sizes = dict(D=D, I=I, count=count) | ({"K": K} if K != 1 else {})
+        sizes = dict(D=D, I=I, K=K, count=count)
         return self._run(FreshParams, "fresh_params", "constructing your class", class_name=class_name, **sizes)
 
     def gate_run(self, D, I, activation, params, xs, hs, upstream, eta, beside=False) -> GateRun:
         """T forward and backward calls of a Gate (with `beside`, in turn with a second one), update, report."""
         problem = dict(D=D, I=I, activation=activation, params=params, xs=xs, hs=hs, upstream=upstream)
-        problem |= {"beside": True} if beside else {}
+        problem |= dict(beside=beside)
         return self._run(
             GateRun, "gate_scenario", "running your Gate's forward, backward and update", eta=eta, **problem
         )
@@ -162,7 +162,7 @@ class Student:
         `learning` says False; with `reset`, LSTM_RTRL's reset() before update), update, report."""
         record, what = NETWORK_RUNS[class_name]
         problem = dict(D=D, I=I, K=K, params=params, xs=xs, ys=ys, eta=eta, zero_between=zero_between)
-        problem |= ({} if learning is None else {"learning": learning}) | ({"reset": True} if reset else {})
+        problem |= dict(learning=learning, reset=reset)
         return self._run(record, "network_scenario", what, class_name=class_name, **problem)
 
     def lstm_losses(self, D, I, K, params, x, y, directions, offsets) -> LossesAlong:

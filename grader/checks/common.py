@@ -92,6 +92,12 @@ def student_gradients(run, params, names):
     return {n: (params[n] - run.updated[n]) / ETA for n in names}
 
 
+def moved_otherwise(params, first, second, names):
+    """The names whose move from `params` differs between two sets of parameters reached from them (two updates of
+    the student's code after the same run): the student's code against itself, so to 1e-9."""
+    return [n for n in names if not close(second[n] - params[n], first[n] - params[n], 1e-9)]
+
+
 def require_descent(what, params, run, reference_grads, names):
     """update(η) must move each parameter by -η times the gradient the student's buffers hold (or the reference's
     where no buffers were recognised), and again so after zero_grad and the same run: where the buffers are seen to
@@ -109,7 +115,7 @@ def require_descent(what, params, run, reference_grads, names):
             )
             raise Failed(f"{what}.update({ETA}) changed {spelled(what, n)} wrongly: {how}.")
     if set(run.zeroed) == set(names) and not any(run.zeroed.values()):
-        kept = [n for n in names if not close(run.rezeroed[n] - params[n], run.updated[n] - params[n], 1e-9)]
+        kept = moved_otherwise(params, run.updated, run.rezeroed, names)
         if kept:
             raise Failed(
                 f"A second update, after zero_grad and the same gradient from the same weights, moved "
@@ -125,7 +131,7 @@ def require_reset(what, params, run, names):
     if set(run.zeroed) == set(names):
         kept = [n for n in names if run.zeroed[n] != 0]
     else:
-        kept = [n for n in names if not close(run.rezeroed[n] - params[n], run.updated[n] - params[n], 1e-9)]
+        kept = moved_otherwise(params, run.updated, run.rezeroed, names)
     if kept:
         raise Failed(
             f"After zero_grad on a {what} that holds gradients, the gradient of "

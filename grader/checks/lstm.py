@@ -16,6 +16,7 @@ from .common import (
     close,
     describe,
     mismatched,
+    moved_otherwise,
     problems,
     require_close,
     require_descent,
@@ -89,11 +90,6 @@ def loss(ctx, problem):
     require_close("The loss returned by LSTM.forward", got.losses, want["losses"], problem, cause, tolerance(got))
 
 
-def same_update(one, other, params):
-    """Whether two runs from the same weights moved every parameter alike (the student's code against itself)."""
-    return all(close(one.updated[n] - params[n], other.updated[n] - params[n], 1e-9) for n in NETWORK_PARAMETERS)
-
-
 def require_independent_sequences(ctx, class_name, seed, advice):
     """A sequence run after others must give what it gives alone: the same loss (LSTM), or the same outputs and,
     with zero_grad between them, the same update (LSTM_RTRL, whose sensitivities show only in the gradient). The
@@ -115,10 +111,14 @@ def require_independent_sequences(ctx, class_name, seed, advice):
     if class_name == "LSTM":
         independent = close(after.losses[-1:], alone.losses, 1e-9)
     else:
-        independent = close(after.outputs[-len(xs[-1]) :], alone.outputs, 1e-9) and same_update(after, alone, params)
+        independent = close(after.outputs[-len(xs[-1]) :], alone.outputs, 1e-9) and not moved_otherwise(
+            params, after.updated, alone.updated, NETWORK_PARAMETERS
+        )
     if not independent:
         raise Failed(f"A sequence gives other results when others ran before it: {advice}.")
-    if class_name == "LSTM_RTRL" and not same_update(run(xs=xs[-1:], ys=ys[-1:], reset=True), alone, params):
+    if class_name == "LSTM_RTRL" and moved_otherwise(
+        params, run(xs=xs[-1:], ys=ys[-1:], reset=True).updated, alone.updated, NETWORK_PARAMETERS
+    ):
         raise Failed(
             "reset() changed the gradient buffers: it starts a new sequence (h, c and the sensitivities), but the "
             "gradient must add up over the sequences of a minibatch until zero_grad."
